@@ -1,0 +1,317 @@
+"""The checker: ``ast.Recipe`` → diagnostics, as a tuple of pure functions.
+
+Each check reads the tree and yields diagnostics; none raises on user input. The
+order of :data:`CHECKS` is the order their diagnostics are produced in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Final
+
+from deidc import ast, codes
+from deidc.compiler import names
+from deidc.compiler.resolve import Problem, resolve_field, resolve_filter_field
+from deidc.diagnostics import Diagnostic, make
+from deidc.source import Span
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may know besides the tree."""
+
+    path: str = "<string>"  #: the recipe's file
+    #: list names defined by the recipes compiled together, by kind
+    lists: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: list names used anywhere by those recipes, by kind
+    used: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+Check = Callable[[ast.Recipe, Context], Iterable[Diagnostic]]
+
+_NAMED = (ast.ValuesSection, ast.FieldsSection, ast.FilterSection)
+_UNNAMED = (ast.HeaderSection, ast.LabelsSection)
+
+
+def _place(problem: Problem, span: Span, path: str) -> Diagnostic:
+    if problem.length and span.line == span.end_line:
+        span = span.sub(problem.offset, problem.length)
+    return make(problem.code, problem.message, span, path=path, help=problem.help, suggestions=problem.suggestions)
+
+
+def _header_lines(recipe: ast.Recipe) -> Iterator[tuple[ast.Section | None, ast.Action]]:
+    for line in recipe.body:
+        if isinstance(line, ast.Action):
+            yield None, line
+    for section in recipe.sections:
+        if isinstance(section, (ast.HeaderSection, ast.LabelsSection, ast.UnknownSection)):
+            for line in section.body:
+                if isinstance(line, ast.Action):
+                    yield section, line
+
+
+def _group_lines(recipe: ast.Recipe) -> Iterator[tuple[ast.ValuesSection | ast.FieldsSection, ast.GroupAction]]:
+    for section in recipe.sections:
+        if isinstance(section, (ast.ValuesSection, ast.FieldsSection)):
+            for line in section.body:
+                if isinstance(line, ast.GroupAction):
+                    yield section, line
+
+
+def _filter_blocks(recipe: ast.Recipe) -> Iterator[ast.LabelBlock]:
+    for section in recipe.sections:
+        if isinstance(section, ast.FilterSection):
+            yield from section.labels
+
+
+def _section_word_span(section: ast.Section) -> Span:
+    return section.span.sub(1, len(section.keyword))
+
+
+def check_format(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
+    """FORMAT: present, 'dicom', once."""
+    lines = [line for line in recipe.body if isinstance(line, ast.FormatLine)]
+    for section in recipe.sections:
+        lines += [line for line in section.body if isinstance(line, ast.FormatLine)]
+        if isinstance(section, ast.FilterSection):
+            for block in section.labels:
+                lines += [line for line in block.body if isinstance(line, ast.FormatLine)]
+    if not lines:
+        yield make(codes.MISSING_FORMAT, "the recipe has no FORMAT line", Span(1, 1, 1, 1), path=ctx.path,
+                   help="start the recipe with 'FORMAT dicom'")
+    for line in lines:
+        if line.format is None or line.format.lower() not in names.FORMATS:
+            found = f"'{line.format}'" if line.format else "nothing"
+            yield make(codes.UNKNOWN_FORMAT, f"unknown format {found}", line.span, path=ctx.path,
+                       help="the only format is 'dicom': write 'FORMAT dicom'")
+    for line in lines[1:]:
+        yield make(codes.REPEATED_FORMAT, "FORMAT is given more than once", line.span, path=ctx.path,
+                   help="keep one 'FORMAT dicom' line, at the top")
+
+
+def check_sections(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
+    """Section words, names, and reopened sections."""
+    seen: dict[tuple[str, str | None], ast.Section] = {}
+    for section in recipe.sections:
+        word_span = _section_word_span(section)
+        if isinstance(section, ast.UnknownSection):
+            yield make(codes.UNKNOWN_SECTION, f"unknown section '%{section.keyword}'", word_span, path=ctx.path,
+                       suggestions=names.suggest(section.keyword, names.SECTIONS))
+            continue
+        kind = section.keyword.lower()
+        if isinstance(section, _NAMED) and not section.name:
+            yield make(codes.SECTION_NEEDS_NAME, f"'%{kind}' needs a name", word_span, path=ctx.path,
+                       help=f"name it, e.g. '%{kind} my_list'; actions refer to it as '{kind}:my_list'"
+                       if kind != "filter" else "name it, e.g. '%filter graylist'")
+        if isinstance(section, _UNNAMED) and section.name:
+            yield make(codes.SECTION_TAKES_NO_NAME, f"'%{kind}' takes no name", word_span, path=ctx.path,
+                       help=f"write '%{kind}' alone")
+        key = (kind, section.name)
+        if section.name and key in seen:
+            first = seen[key].span.line
+            yield make(codes.REOPENED_SECTION, f"'%{kind} {section.name}' is defined again: its lines join "
+                       f"those of line {first}", word_span, path=ctx.path, help="merge the two sections into one")
+        seen.setdefault(key, section)
+
+
+def check_actions(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
+    """Action words, where they stand, and their values."""
+    for section, action in _header_lines(recipe):
+        if section is None:
+            yield make(codes.OUTSIDE_SECTION, f"'{action.verb}' stands before any section", action.verb_span,
+                       path=ctx.path, help="put actions under '%header'")
+            continue
+        if isinstance(section, ast.UnknownSection):
+            continue
+        yield from _check_action(action, ctx)
+
+
+def _check_action(action: ast.Action, ctx: Context) -> Iterator[Diagnostic]:
+    kind = names.HEADER_ACTIONS.get(action.verb)
+    if kind is None:
+        if action.verb.upper() in names.GROUP_ACTIONS or action.verb.upper() == "LABEL":
+            where = "a %filter section" if action.verb.upper() == "LABEL" else "a %values or %fields section"
+            yield make(codes.WRONG_SECTION, f"'{action.verb}' belongs in {where}", action.verb_span, path=ctx.path,
+                       help="header actions are " + ", ".join(names.HEADER_ACTIONS))
+            return
+        yield make(codes.UNKNOWN_ACTION, f"unknown action '{action.verb}'", action.verb_span, path=ctx.path,
+                   label="not an action", suggestions=names.suggest(action.verb, names.HEADER_ACTIONS),
+                   help=None if names.suggest(action.verb, names.HEADER_ACTIONS)
+                   else "header actions are " + ", ".join(names.HEADER_ACTIONS))
+        return
+    needs_value = kind.value in ("ADD", "REPLACE", "JITTER")
+    takes_value = needs_value or kind.value == "REMOVE"
+    if needs_value and action.value is None:
+        yield make(codes.MISSING_VALUE, f"'{kind.value}' needs a value", action.span, path=ctx.path,
+                   help=f"write e.g. '{kind.value} {ctx_target(action)} " + ("1'" if kind.value == "JITTER"
+                                                                            else "var:name'"))
+    if not takes_value and action.value is not None:
+        yield make(codes.UNEXPECTED_VALUE, f"'{kind.value}' takes no value", action.value.span, path=ctx.path,
+                   help="remove it, or start a comment with '#'")
+    if kind.value == "JITTER" and isinstance(action.value, ast.Literal):
+        text = action.value.text.strip()
+        if not text.lstrip("+-").isdigit():
+            yield make(codes.BAD_JITTER, f"JITTER moves dates by a whole number of days, not '{text}'",
+                       action.value.span, path=ctx.path, help="write e.g. 'JITTER StudyDate -30'")
+    if isinstance(action.value, ast.DeidFunc):
+        yield from _check_deid_func(action.value, ctx)
+    if kind.value == "ADD" and not _is_exact(action.target):
+        yield make(codes.ADD_NEEDS_EXACT, "ADD creates one element: its field must be a keyword or a tag",
+                   action.target.span, path=ctx.path, help="write e.g. 'ADD PatientIdentityRemoved YES'")
+
+
+def ctx_target(action: ast.Action) -> str:
+    """Return the action's field as written, for help texts."""
+    target = action.target
+    if isinstance(target, ast.FieldName):
+        return "__".join(target.names)
+    return "PatientID"
+
+
+def _is_exact(field: ast.Field) -> bool:
+    if isinstance(field, ast.FieldName):
+        return len(field.names) == 1 and field.names[0].lower() != "all"
+    return isinstance(field, (ast.FieldTag, ast.FieldPrivate))
+
+
+def _check_deid_func(func: ast.DeidFunc, ctx: Context) -> Iterator[Diagnostic]:
+    args = names.DEID_FUNCS.get(func.name)
+    if args is None:
+        yield make(codes.UNKNOWN_DEID_FUNC, f"unknown deid_func '{func.name}'", func.span, path=ctx.path,
+                   suggestions=names.suggest(func.name, names.DEID_FUNCS),
+                   help=None if names.suggest(func.name, names.DEID_FUNCS)
+                   else "the built-ins are " + ", ".join(names.DEID_FUNCS))
+        return
+    for arg in func.args:
+        if arg.key not in args:
+            yield make(codes.UNKNOWN_FUNC_ARG, f"'{func.name}' takes no argument '{arg.key}'", arg.span,
+                       path=ctx.path, suggestions=names.suggest(arg.key, args),
+                       help=None if names.suggest(arg.key, args) else
+                       (f"its arguments are {', '.join(args)}" if args else f"'{func.name}' takes no arguments"))
+        elif arg.key in ("days", "years") and not arg.value.lstrip("+-").isdigit():
+            yield make(codes.BAD_OPTION_VALUE, f"'{arg.key}' must be a whole number, not '{arg.value}'", arg.span,
+                       path=ctx.path)
+
+
+def check_group_actions(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
+    """FIELD and SPLIT lines, and their options."""
+    for section, line in _group_lines(recipe):
+        allowed = ("FIELD", "SPLIT") if isinstance(section, ast.ValuesSection) else ("FIELD",)
+        kind = section.keyword.lower()
+        if line.verb not in allowed:
+            if line.verb in names.HEADER_ACTIONS:
+                yield make(codes.WRONG_SECTION, f"'{line.verb}' belongs in '%header', not '%{kind}'", line.verb_span,
+                           path=ctx.path, help=f"'%{kind}' lists take " + " and ".join(allowed))
+            else:
+                yield make(codes.UNKNOWN_ACTION, f"unknown action '{line.verb}' in '%{kind}'", line.verb_span,
+                           path=ctx.path, suggestions=names.suggest(line.verb, allowed),
+                           help=None if names.suggest(line.verb, allowed) else f"'%{kind}' takes " + " and ".join(allowed))
+            continue
+        if isinstance(line.target, ast.FieldGroup):
+            yield make(codes.GROUP_IN_GROUP, "a list cannot be built from another list", line.target.span,
+                       path=ctx.path, help="name the elements directly")
+        if line.verb == "FIELD" and line.options:
+            yield make(codes.GROUP_OPTIONS, "FIELD takes no options", line.options[0].span.to(line.options[-1].span),
+                       path=ctx.path, help="remove them; only SPLIT takes by= and minlength=")
+        for option in line.options if line.verb == "SPLIT" else ():
+            yield from _check_split_option(option, ctx)
+
+
+def _check_split_option(option: ast.SplitOption, ctx: Context) -> Iterator[Diagnostic]:
+    if option.name not in names.SPLIT_OPTIONS:
+        yield make(codes.UNKNOWN_OPTION, f"unknown SPLIT option '{option.name}'", option.span, path=ctx.path,
+                   suggestions=names.suggest(option.name, names.SPLIT_OPTIONS),
+                   help=None if names.suggest(option.name, names.SPLIT_OPTIONS)
+                   else "SPLIT takes by=SEPARATOR and minlength=N")
+    elif option.name == "by" and not option.value:
+        yield make(codes.BAD_OPTION_VALUE, "the separator cannot be empty", option.span, path=ctx.path,
+                   help='write e.g. by="^"')
+    elif option.name == "minlength" and not option.value.isdigit():
+        yield make(codes.BAD_OPTION_VALUE, f"minlength must be a whole number, not '{option.value}'", option.span,
+                   path=ctx.path, help="write e.g. minlength=4")
+
+
+def check_fields(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
+    """Every field expression resolves; list references name defined lists."""
+    targets: list[ast.Field] = [a.target for s, a in _header_lines(recipe) if s is not None
+                                and not isinstance(s, ast.UnknownSection) and a.verb in names.HEADER_ACTIONS]
+    targets += [g.target for _, g in _group_lines(recipe)]
+    for target in targets:
+        _, problems = resolve_field(target)
+        for problem in problems:
+            yield _place(problem, target.span, ctx.path)
+        if isinstance(target, ast.FieldGroup) and target.name:
+            defined = ctx.lists.get(target.kind, frozenset())
+            if target.name not in defined:
+                yield make(codes.UNKNOWN_LIST, f"no %{target.kind} list is called '{target.name}'", target.span,
+                           path=ctx.path, suggestions=names.suggest(target.name, defined),
+                           help=None if names.suggest(target.name, defined)
+                           else f"define it with '%{target.kind} {target.name}'")
+
+
+def check_unused_lists(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
+    """Lists that no action refers to."""
+    for section in recipe.sections:
+        if isinstance(section, (ast.ValuesSection, ast.FieldsSection)) and section.name:
+            kind = section.keyword.lower()
+            if section.name not in ctx.used.get(kind, frozenset()):
+                yield make(codes.UNUSED_LIST, f"the list '{section.name}' is never used", section.span.sub(
+                    0, len(section.keyword) + 1), path=ctx.path,
+                    help=f"refer to it as '{kind}:{section.name}' in '%header', or remove it")
+
+
+def check_filters(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
+    """Filter sections: lines before a LABEL, criterion words, arity and patterns."""
+    for section in recipe.sections:
+        if isinstance(section, ast.FilterSection):
+            for line in section.body:
+                if isinstance(line, (ast.Member, ast.Coordinates)):
+                    yield make(codes.CRITERION_BEFORE_LABEL, "this line stands before the first LABEL",
+                               line.span, path=ctx.path, help="start the block with 'LABEL name'")
+    for block in _filter_blocks(recipe):
+        for line in block.body:
+            if isinstance(line, ast.Member):
+                for criterion in line.criteria:
+                    yield from _check_criterion(criterion, ctx)
+
+
+def _check_criterion(criterion: ast.Criterion, ctx: Context) -> Iterator[Diagnostic]:
+    word = criterion.word.lower()
+    if word not in names.CRITERIA:
+        yield make(codes.UNKNOWN_CRITERION, f"unknown filter criterion '{criterion.word}'", criterion.word_span,
+                   path=ctx.path, suggestions=names.suggest(criterion.word, (*names.CRITERIA, "LABEL")),
+                   help=None if names.suggest(criterion.word, (*names.CRITERIA, "LABEL"))
+                   else "criteria are " + ", ".join(names.CRITERIA))
+        return
+    if word in names.VALUE_CRITERIA and criterion.value is None:
+        yield make(codes.CRITERION_ARITY, f"'{word}' needs a field and a value", criterion.span, path=ctx.path,
+                   help=f"write e.g. '{word} Modality CT'")
+    if word in names.PRESENCE_CRITERIA and criterion.value is not None:
+        yield make(codes.CRITERION_ARITY, f"'{word}' takes a field and no value", criterion.span, path=ctx.path,
+                   help=f"write e.g. '{word} ImageType'")
+    _, problems = resolve_filter_field(criterion.target)
+    for problem in problems:
+        diagnostic = _place(problem, criterion.target.span, ctx.path)
+        if problem.code is codes.UNKNOWN_KEYWORD:
+            diagnostic = make(codes.UNKNOWN_KEYWORD, problem.message, criterion.target.span, path=ctx.path,
+                              suggestions=problem.suggestions)
+        yield diagnostic
+    if word in ("contains", "notcontains") and criterion.value is not None:
+        try:
+            re.compile(criterion.value)
+        except re.error as error:
+            yield make(codes.INVALID_REGEX, f"invalid regular expression: {error.msg}", criterion.span,
+                       path=ctx.path, help=r"escape special characters with '\'")
+
+
+CHECKS: Final[tuple[Check, ...]] = (
+    check_format,
+    check_sections,
+    check_actions,
+    check_group_actions,
+    check_fields,
+    check_filters,
+    check_unused_lists,
+)

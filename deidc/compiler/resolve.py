@@ -1,0 +1,178 @@
+"""Field expressions and values of the AST → plan selectors and value sources.
+
+Resolution is where a name meets the DICOM dictionary, so it also reports what does
+not resolve. Results are cached per node (nodes compare without their spans), and
+problems carry no span: the caller places them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from deidc import ast, codes
+from deidc.codes import Code
+from deidc.compiler import names
+from deidc.plan import (
+    PatternKind,
+    SelectAddress,
+    SelectAll,
+    SelectFields,
+    SelectGroup,
+    Selector,
+    SelectName,
+    SelectNothing,
+    SelectPath,
+    SelectPattern,
+    SelectPrivate,
+    SelectTag,
+    SelectValues,
+    SelectVR,
+    ValueDeidFunc,
+    ValueFunc,
+    ValueLiteral,
+    ValueSource,
+    ValueVar,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A diagnostic without its place: the caller knows the span."""
+
+    code: Code  #: the code
+    message: str  #: what is wrong
+    help: str | None = None  #: how to fix it
+    suggestions: tuple[str, ...] = ()  #: did-you-mean candidates
+    offset: int = 0  #: where in the field the problem starts
+    length: int = 0  #: how long it is (0: the whole field)
+
+
+Resolved = tuple[Selector, tuple[Problem, ...]]
+
+_FORMS_HELP = ("a field is a keyword (PatientID), a tag ((0010,0020) or 00100020), a private tag "
+               '((0033,"CREATOR",1E)), a path (Seq__Child), an expander (contains:Date) or values:/fields:NAME')
+
+
+@functools.lru_cache(maxsize=8192)
+def resolve_field(field: ast.Field) -> Resolved:
+    """Resolve a header or group field expression."""
+    match field:
+        case ast.FieldTag(group=group, element=element, form=form):
+            if form == "hex0x":
+                text = f"{group:04X}{element:04X}"
+                return SelectTag((group << 16) | element), (
+                    Problem(codes.MALFORMED_FIELD, "a tag in a field is written without '0x'",
+                            f"write '{text}' or '({group:04X},{element:04X})'", (text,)),)
+            return SelectTag((group << 16) | element), ()
+        case ast.FieldPrivate(group=group, creator=creator, offset=offset):
+            if group % 2 == 0:
+                return SelectNothing("not a private group"), (
+                    Problem(codes.NO_SUCH_TAG, f"group {group:04X} is not private: only odd groups have creators"),)
+            return SelectPrivate(group, creator, offset), ()
+        case ast.FieldAddress(tags=tags, items=items):
+            return SelectAddress(tags, items), ()
+        case ast.FieldName(names=parts):
+            return _resolve_name(parts)
+        case ast.FieldExpander(name=name, pattern=pattern):
+            return _resolve_expander(name, pattern)
+        case ast.FieldGroup(kind=kind, name=name):
+            if not name:
+                return SelectNothing("no list name"), (
+                    Problem(codes.UNKNOWN_LIST, f"'{kind}:' needs the name of a %{kind} list"),)
+            return (SelectValues(name) if kind == "values" else SelectFields(name)), ()
+        case ast.FieldMalformed(text=text):
+            return SelectNothing("malformed"), (Problem(codes.MALFORMED_FIELD, f"'{text}' is not a field", _FORMS_HELP),)
+    raise AssertionError(field)
+
+
+def _resolve_name(parts: tuple[str, ...]) -> Resolved:
+    if len(parts) == 1:
+        word = parts[0]
+        if word.lower() == "all":
+            return SelectAll(), ()
+        kw = names.keyword(word)
+        if kw is not None:
+            return SelectTag(names.keyword_tag(kw) or 0, kw), ()
+        return SelectName(word.lower()), (
+            Problem(codes.UNKNOWN_KEYWORD, f"'{word}' is not a DICOM keyword: it matches nothing",
+                    suggestions=names.suggest_keyword(word)),)
+    problems = []
+    offset = 0
+    for part in parts:
+        if names.keyword(part) is None:
+            problems.append(Problem(codes.UNKNOWN_KEYWORD, f"'{part}' is not a DICOM keyword: this path matches nothing",
+                                    suggestions=names.suggest_keyword(part), offset=offset, length=len(part)))
+        offset += len(part) + 2
+    return SelectPath(tuple(p.lower() for p in parts)), tuple(problems)
+
+
+def _resolve_expander(name: str, pattern: str) -> Resolved:
+    lower = name.lower()
+    kind = names.PATTERN_EXPANDERS.get(lower)
+    if kind is not None:
+        if not pattern and kind is not PatternKind.EXCEPT:
+            return SelectPattern(kind, ""), (
+                Problem(codes.EMPTY_PATTERN, f"'{name}:' without a pattern selects every element",
+                        "write a pattern after the colon, or use ALL if you mean every element",
+                        offset=len(name) + 1),)
+        if not pattern:
+            return SelectNothing("empty except"), (
+                Problem(codes.EMPTY_PATTERN, "'except:' without a pattern selects nothing",
+                        "write the pattern of the elements to spare after the colon"),)
+        try:
+            re.compile(pattern, re.IGNORECASE)
+        except re.error as error:
+            return SelectNothing("invalid regex"), (
+                Problem(codes.INVALID_REGEX, f"invalid regular expression: {error.msg}",
+                        r"escape special characters with '\', e.g. 'contains:\(0010'",
+                        offset=len(name) + 1 + (error.pos or 0), length=1),)
+        return SelectPattern(kind, pattern), ()
+    if lower == "select":
+        return _resolve_select(name, pattern)
+    return SelectNothing("unknown expander"), (
+        Problem(codes.UNKNOWN_EXPANDER, f"unknown expander '{name}'", suggestions=names.suggest(name, names.EXPANDERS),
+                offset=0, length=len(name)),)
+
+
+def _resolve_select(name: str, pattern: str) -> Resolved:
+    what, _, arg = pattern.partition(":")
+    if what.lower() == "vr" and len(arg) == 2 and arg.isalpha():
+        return SelectVR(arg.upper()), ()
+    if what.lower() == "group" and 1 <= len(arg) <= 4 and all(c in "0123456789abcdefABCDEF" for c in arg):
+        return SelectGroup(int(arg, 16)), ()
+    return SelectNothing("bad select"), (
+        Problem(codes.BAD_SELECT, f"'select:{pattern}' is not a select expander",
+                "write 'select:vr:PN' (a two-letter VR) or 'select:group:0010' (a hex group)"),)
+
+
+def resolve_value(value: ast.Value) -> ValueSource:
+    """Return the plan's value source for a value node."""
+    match value:
+        case ast.Literal(text=text):
+            return ValueLiteral(text)
+        case ast.VarRef(name=name):
+            return ValueVar(name)
+        case ast.FuncRef(name=name):
+            return ValueFunc(name)
+        case ast.DeidFunc(name=name, args=args):
+            return ValueDeidFunc(name, tuple((a.key, a.value) for a in args))
+    raise AssertionError(value)
+
+
+def resolve_filter_field(field: ast.Field) -> Resolved:
+    """Resolve the field of a filter criterion: a keyword or a tag."""
+    match field:
+        case ast.FieldTag(group=group, element=element):
+            return SelectTag((group << 16) | element), ()
+        case ast.FieldName(names=(word,)):
+            kw = names.keyword(word)
+            if kw is not None:
+                return SelectTag(names.keyword_tag(kw) or 0, kw), ()
+            return SelectName(word.lower()), (
+                Problem(codes.UNKNOWN_KEYWORD, f"'{word}' is not a DICOM keyword: this test never sees a value",
+                        suggestions=names.suggest_keyword(word)),)
+    return SelectNothing("filter field"), (
+        Problem(codes.FILTER_FIELD_FORM, "a filter tests one element: write a keyword or a tag",
+                "e.g. 'contains Modality CT' or 'contains 0x00080060 CT'"),)

@@ -1,0 +1,144 @@
+"""The header actions as pure decisions: (step, element) → :data:`Edit`.
+
+An action never changes a dataset: it returns what should happen to one element
+(keep it, remove it, or give it a value) and :mod:`deidc.runtime.engine` carries
+that out. ``ACTIONS`` maps each :class:`~deidc.plan.ActionKind` to its function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Final, Union
+
+from pydicom.datadict import dictionary_has_tag, dictionary_VR
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+
+from deidc.plan import ActionKind, SelectPrivate, Selector, SelectTag, Step
+from deidc.runtime.dates import NotADate, shift
+from deidc.runtime.values import ValueProblem, resolve
+from deidc.runtime.walk import Entry
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """Leave the element as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    """Delete the element (and, for a sequence, everything in it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetValue:
+    """Give the element a new value (None: blank)."""
+
+    value: object  #: the new value, in the Python type pydicom wants
+
+
+Edit = Union[Keep, Remove, SetValue]
+ActionFn = Callable[[Step, Entry, Dataset, MutableMapping[str, object], object], Edit]
+
+
+def _value(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object,
+           vr: str | None = None) -> object:
+    assert step.value is not None
+    element = entry.element
+    return resolve(step.value, vr=element.VR if vr is None else vr, current=element.value, name=entry.nested_name,
+                   lookup=lookup, dataset=dataset, field=field)
+
+
+def _replace(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
+    if entry.element.VR == "SQ":
+        return Keep()  # a sequence's items are matched one by one; a text cannot become a sequence
+    value = _value(step, entry, dataset, lookup, field)
+    return Keep() if value is None else SetValue(value)
+
+
+def _blank(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
+    return SetValue([] if entry.element.VR == "SQ" else None)
+
+
+def _jitter(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
+    element = entry.element
+    if not element.value or element.VR not in ("DA", "DT"):
+        return Keep()
+    amount = _value(step, entry, dataset, lookup, field, vr="")
+    if amount is None:
+        return Keep()
+    try:
+        days = int(str(amount))
+    except ValueError as error:
+        raise ValueProblem(f"JITTER needs a whole number of days, got {amount!r}") from error
+    values = list(element.value) if element.VM > 1 else [element.value]
+    try:
+        moved = [shift(str(v), element.VR, days) for v in values]
+    except NotADate as error:
+        raise ValueProblem(f"JITTER cannot read the date: {error}") from error
+    return SetValue("\\".join(moved))
+
+
+def _remove(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
+    if step.value is not None and not _value(step, entry, dataset, lookup, field):
+        return Keep()
+    return Remove()
+
+
+def _keep(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
+    return Keep()
+
+
+ACTIONS: Final[Mapping[ActionKind, ActionFn]] = {
+    ActionKind.REPLACE: _replace,
+    ActionKind.BLANK: _blank,
+    ActionKind.JITTER: _jitter,
+    ActionKind.REMOVE: _remove,
+    ActionKind.KEEP: _keep,
+}
+
+
+def decide(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
+    """Return what ``step`` does to one element."""
+    return ACTIONS[step.action](step, entry, dataset, lookup, field)
+
+
+def set_value(element: DataElement, edit: SetValue) -> None:
+    """Give an element the value of an edit (the runtime's only write of a value)."""
+    element.value = edit.value
+
+
+def dictionary_vr(tag: int) -> str:
+    """Return the dictionary VR of a tag (the first one when the dictionary gives a choice), or ST."""
+    if not dictionary_has_tag(tag):
+        return "ST"
+    return str(dictionary_VR(tag))[:2]
+
+
+def add_target(selector: Selector, dataset: Dataset) -> tuple[int, str] | None:
+    """Return the tag and VR an ADD creates (reserving a private block if it names a creator)."""
+    if isinstance(selector, SelectTag):
+        return selector.tag, dictionary_vr(selector.tag)
+    if isinstance(selector, SelectPrivate):
+        block = dataset.private_block(selector.group, selector.creator, create=True)
+        return int(block.get_tag(selector.offset)), "LO"
+    return None
+
+
+def add_value(step: Step, existing: Entry | None, vr: str, dataset: Dataset, lookup: MutableMapping[str, object],
+              tag: int) -> object:
+    """Return the value an ADD writes (None: nothing to write)."""
+    assert step.value is not None
+    if existing is not None:
+        vr = existing.element.VR
+        current = existing.element.value
+    else:
+        current = None
+    keyword = getattr(step.selector, "keyword", "") or f"{tag:08X}"
+    return resolve(step.value, vr=vr, current=current, name=keyword, lookup=lookup, dataset=dataset, field=keyword)
+
+
+def new_element(tag: int, vr: str, value: object) -> DataElement:
+    """Return a new element for ADD."""
+    return DataElement(tag, vr, value)

@@ -1,0 +1,209 @@
+"""The runtime stage: ``Plan`` + pydicom ``Dataset`` + inputs → the changed dataset and a record.
+
+This is the only module that changes a dataset. Its model is deid's: header actions
+run in recipe order, each seeing the result of the ones before; KEEP (anywhere)
+hides elements from every action but ADD; REMOVE spares what a REPLACE or JITTER
+selects. Actions decide through pure functions (:mod:`deidc.runtime.actions`) and
+this module carries out their edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+
+from pydicom.dataset import Dataset
+
+from deidc.plan import ActionKind, Plan, Step, ValueList
+from deidc.runtime import actions
+from deidc.runtime.actions import Edit, Remove, SetValue
+from deidc.runtime.field import DicomField
+from deidc.runtime.groups import extract_fields, extract_values
+from deidc.runtime.select import Matcher
+from deidc.runtime.values import ValueProblem
+from deidc.runtime.walk import DEFAULT_SKIP, Entry, walk
+
+
+class StepError(ValueError):
+    """A step could not be carried out on an element; names the recipe line."""
+
+    def __init__(self, step: Step, entry_uid: str, reason: str) -> None:
+        """Describe the failure with the step's origin."""
+        self.step = step
+        self.uid = entry_uid
+        self.reason = reason
+        super().__init__(f"{step.origin}: {step.origin.text!r} on {entry_uid}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change the runtime made."""
+
+    uid: str  #: the element's address (deid's uid string)
+    keyword: str  #: its keyword ('' for private elements)
+    action: str  #: ADD, BLANK, JITTER, REPLACE or REMOVE
+    origin: str  #: ``path:line`` of the step that did it
+    before: object = None  #: the old value (None when the element was created)
+    after: object = None  #: the new value (None when removed or blanked)
+
+
+@dataclass
+class Execution:
+    """What running a plan on one dataset produced (the dataset itself is changed in place)."""
+
+    entries: list[Entry]  #: the working set at the end, in order (live entries)
+    groups: dict[str, object]  #: the computed %values and %fields lists
+    changes: list[Change] = field(default_factory=list)  #: what changed, in order
+
+
+def execute(
+    plan: Plan,
+    dataset: Dataset,
+    lookup: MutableMapping[str, object],
+    *,
+    matcher: Matcher | None = None,
+    strip_sequences: bool = False,
+    remove_private: bool = False,
+    disable_skip: bool = False,
+) -> Execution:
+    """Run ``plan`` on ``dataset`` in place; ``lookup`` holds variables and functions and gains the lists."""
+    matcher = matcher or Matcher()
+    if strip_sequences:
+        for element in list(dataset):
+            if element.VR == "SQ":
+                del dataset[element.tag]
+    if remove_private:
+        dataset.remove_private_tags()
+    entries = _working_set(plan, dataset, matcher, frozenset() if disable_skip else DEFAULT_SKIP)
+    groups: dict[str, object] = {}
+    for values in plan.values:
+        groups[values.name] = extract_values(values, entries, matcher)
+    for fields in plan.fields:
+        groups[fields.name] = extract_fields(fields, entries, matcher)
+    lookup.update(groups)
+    run = _Run(plan, dataset, lookup, matcher, entries)
+    for step in plan.steps:
+        run.step(step)
+    run.finish()
+    return Execution([e for e in run.entries if e.live], groups, run.changes)
+
+
+def _working_set(plan: Plan, dataset: Dataset, matcher: Matcher, skip: frozenset[str]) -> list[Entry]:
+    everything = list(walk(dataset, skip))
+    keep = [s.selector for s in plan.steps if s.action is ActionKind.KEEP]
+    if not keep:
+        return everything
+    kept_tags: set[int] = set()
+    kept_addresses: set[tuple[int, ...]] = set()
+    for entry in everything:
+        if any(matcher.matches(selector, entry, {}) for selector in keep):
+            if len(entry.address) == 1:
+                kept_tags.add(entry.tag)
+            else:
+                kept_addresses.add(entry.address)
+    hidden: set[tuple[int, ...]] = set()
+    result = []
+    for entry in everything:
+        if entry.tag in kept_tags or entry.address in kept_addresses or entry.address[:-2] in hidden:
+            hidden.add(entry.address)
+        else:
+            result.append(entry)
+    return result
+
+
+class _Run:
+    """The state of one plan's run on one dataset."""
+
+    def __init__(self, plan: Plan, dataset: Dataset, lookup: MutableMapping[str, object], matcher: Matcher,
+                 entries: list[Entry]) -> None:
+        self.plan = plan
+        self.dataset = dataset
+        self.lookup = lookup
+        self.matcher = matcher
+        self.entries = entries
+        self.changes: list[Change] = []
+        self.shielding = [s.selector for s in plan.steps if s.action in (ActionKind.REPLACE, ActionKind.JITTER)]
+        self.deferred: dict[int, tuple[Entry, Step]] = {}
+        self.written: set[int] = set()
+
+    def step(self, step: Step) -> None:
+        if step.action is ActionKind.KEEP:
+            return
+        if step.action is ActionKind.ADD:
+            self._add(step)
+            return
+        for entry in self.matcher.select(step.selector, self.entries, self.lookup):
+            if not entry.live:
+                continue  # removed with its sequence by an earlier match of this step
+            edit = self._decide(step, entry)
+            self._apply(step, entry, edit)
+
+    def _decide(self, step: Step, entry: Entry) -> Edit:
+        try:
+            return actions.decide(step, entry, self.dataset, self.lookup, DicomField.from_entry(entry))
+        except ValueProblem as problem:
+            raise StepError(step, entry.uid, str(problem)) from problem
+
+    def _apply(self, step: Step, entry: Entry, edit: Edit) -> None:
+        if isinstance(edit, Remove):
+            if any(self.matcher.matches(s, entry, self.lookup) for s in self.shielding):
+                self.deferred.setdefault(id(entry), (entry, step))
+                return
+            self._remove(entry, step)
+        elif isinstance(edit, SetValue):
+            before = entry.element.value
+            try:
+                actions.set_value(entry.element, edit)
+            except (ValueError, TypeError, OverflowError) as error:
+                raise StepError(step, entry.uid, f"{edit.value!r} is not a valid {entry.element.VR} value: "
+                                f"{error}") from error
+            if step.action in (ActionKind.REPLACE, ActionKind.JITTER):
+                self.written.add(id(entry))
+            self._record(entry, step, before, entry.element.value)
+
+    def _remove(self, entry: Entry, step: Step) -> None:
+        before = entry.element.value
+        tag = entry.element.tag
+        if tag in entry.parent:
+            del entry.parent[tag]
+        entry.alive = False
+        self._record(entry, step, before, None)
+
+    def _add(self, step: Step) -> None:
+        target = actions.add_target(step.selector, self.dataset)
+        if target is None:
+            return
+        tag, vr = target
+        container = self.dataset.file_meta if tag >> 16 == 2 else self.dataset
+        existing = next((e for e in self.entries if e.live and len(e.address) == 1 and e.tag == tag), None)
+        try:
+            value = actions.add_value(step, existing, vr, self.dataset, self.lookup, tag)
+        except ValueProblem as problem:
+            raise StepError(step, f"({tag >> 16:04X},{tag & 0xFFFF:04X})", str(problem)) from problem
+        if value is None:
+            return
+        if existing is not None:
+            self._apply(step, existing, SetValue(value))
+            return
+        before = container[tag].value if tag in container else None
+        try:
+            element = actions.new_element(tag, vr, value)
+        except (ValueError, TypeError) as error:
+            raise StepError(step, f"({tag >> 16:04X},{tag & 0xFFFF:04X})", str(error)) from error
+        container[tag] = element
+        entry = Entry((tag,), container[tag], container, (element.keyword,), container is not self.dataset, None)
+        self.entries.append(entry)
+        self._record(entry, step, before, element.value)
+
+    def _record(self, entry: Entry, step: Step, before: object, after: object) -> None:
+        self.changes.append(Change(entry.uid, entry.element.keyword, step.action.value, str(step.origin),
+                                   before, after))
+
+    def finish(self) -> None:
+        """Carry out the removals that a REPLACE/JITTER shielded but never wrote (deid would leak them)."""
+        for key, (entry, step) in self.deferred.items():
+            if key not in self.written and entry.live:
+                self._remove(entry, step)
+
+
+__all__ = ["Change", "Execution", "StepError", "ValueList", "execute"]

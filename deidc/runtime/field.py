@@ -1,0 +1,69 @@
+"""``DicomField``: one element of a dataset with its deid names (the type deid's API shows).
+
+A thin view over a live pydicom element; it is what ``parser.fields`` holds and what a
+``func:`` receives as ``field``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydicom.dataelem import DataElement
+
+from deidc.runtime.walk import Entry, tag_text
+
+
+class DicomField:
+    """A pydicom element with its nested keyword name and its uid (deid's address string)."""
+
+    def __init__(self, element: DataElement, name: str, uid: str, is_filemeta: bool = False) -> None:
+        """Wrap ``element``, known as ``name`` (``Seq__Child``) at ``uid`` (``(0008,1110)__0__(0008,1155)``)."""
+        self.element = element  #: the live element
+        self.name = name  #: keywords from the top level, joined by ``__``
+        self.uid = uid  #: the address string, unique in the dataset
+        self.is_filemeta = is_filemeta  #: whether it is a file-meta element
+
+    @classmethod
+    def from_entry(cls, entry: Entry) -> DicomField:
+        """Return the field of a working-set entry."""
+        return cls(entry.element, entry.nested_name, entry.uid, entry.filemeta)
+
+    @property
+    def tag(self) -> str:
+        """Return the tag as ``(gggg,eeee)``."""
+        return tag_text(int(self.element.tag))
+
+    @property
+    def stripped_tag(self) -> str:
+        """Return the tag as ``GGGGEEEE``."""
+        return f"{int(self.element.tag):08X}"
+
+    @property
+    def keyword(self) -> str:
+        """Return the element's keyword (empty for private elements)."""
+        return str(self.element.keyword)
+
+    def name_contains(self, expression: str) -> bool:
+        """Return whether the name, tag or keyword matches a regular expression (case-insensitive)."""
+        regex = re.compile(expression, re.IGNORECASE)
+        texts = (self.name, self.tag, self.stripped_tag, str(self.element.name), self.keyword)
+        return any(regex.search(t) for t in texts)
+
+    def value_contains(self, expression: str) -> bool:
+        """Return whether the value's text matches a regular expression (case-insensitive)."""
+        return re.search(expression, str(self.element.value), re.IGNORECASE) is not None
+
+    def select_matches(self, expression: str) -> bool:
+        """Return whether ``vr:XX`` or ``group:GGGG`` describes this element."""
+        what, _, arg = expression.partition(":")
+        if what.lower() == "vr":
+            return bool(self.element.VR == arg[:2].upper())
+        if what.lower() == "group":
+            return bool(int(self.element.tag) >> 16 == int(arg, 16))
+        return False
+
+    def __str__(self) -> str:
+        """Return the element as pydicom prints it, then ``[name]``."""
+        return f"{self.element}  [{self.name}]"
+
+    __repr__ = __str__

@@ -1,0 +1,144 @@
+"""Selector matching: plan selectors × working-set entries → bool.
+
+Decisions that depend only on an element's identity (keyword path, tag, VR, private
+creator) are cached in a :class:`Matcher`, which lives as long as the plan's run: a
+batch decides each identity once. Value-dependent selectors (``values:``,
+``fields:``) and exact addresses are decided per element.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+
+from deidc.plan import (
+    PatternKind,
+    SelectAddress,
+    SelectAll,
+    SelectFields,
+    SelectGroup,
+    Selector,
+    SelectName,
+    SelectNothing,
+    SelectPath,
+    SelectPattern,
+    SelectPrivate,
+    SelectTag,
+    SelectValues,
+    SelectVR,
+)
+from deidc.runtime.walk import Entry, tag_text
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_pattern(kind: PatternKind, pattern: str) -> re.Pattern[str]:
+    """Compile an expander's regular expression as deid searches it."""
+    if kind is PatternKind.STARTSWITH:
+        pattern = f"^({pattern})"
+    elif kind is PatternKind.ENDSWITH:
+        pattern = f"({pattern})$"
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def element_name(entry: Entry) -> str:
+    """Return the element's description (``Patient's Name``, ``Private Creator`` ...)."""
+    try:
+        return str(entry.element.name)
+    except (KeyError, ValueError):
+        return ""
+
+
+def targets(entry: Entry) -> list[str]:
+    """Return the texts a pattern expander searches for this element."""
+    tag = entry.tag
+    found = [entry.nested_name.lower(), tag_text(tag), f"{tag:08X}", element_name(entry), entry.element.keyword]
+    if entry.creator is not None:
+        private = f'{tag >> 16:04X},"{entry.creator}",{tag & 0xFF:02X}'
+        found += [f"({private})", private]
+    return found
+
+
+def _identity_match(selector: Selector, entry: Entry) -> bool:
+    match selector:
+        case SelectAll():
+            return True
+        case SelectTag(tag=tag, keyword=keyword):
+            element = entry.element
+            return int(element.tag) == tag or (bool(keyword) and element.keyword == keyword)
+        case SelectName(name=name):
+            return name in (entry.element.keyword.lower(), element_name(entry).lower(), entry.nested_name.lower())
+        case SelectPath(names=names):
+            return tuple(n.lower() for n in entry.names) == names
+        case SelectPrivate(group=group, creator=creator, offset=offset):
+            tag = entry.tag
+            return (entry.creator is not None and tag >> 16 == group and tag & 0xFF == offset
+                    and entry.creator.lower() == creator.lower())
+        case SelectPattern(kind=kind, pattern=pattern):
+            regex = compile_pattern(kind, pattern)
+            found = any(regex.search(t) for t in targets(entry))
+            return not found if kind is PatternKind.EXCEPT else found
+        case SelectVR(vr=vr):
+            return entry.element.VR == vr
+        case SelectGroup(group=group):
+            return entry.tag >> 16 == group
+        case SelectNothing():
+            return False
+    raise AssertionError(selector)
+
+
+class Matcher:
+    """Decides which entries a selector matches, caching identity-only decisions."""
+
+    def __init__(self) -> None:
+        """Start with an empty cache."""
+        self._cache: dict[tuple[Selector, tuple[object, ...]], bool] = {}
+
+    def matches(self, selector: Selector, entry: Entry, groups: Mapping[str, object]) -> bool:
+        """Return whether ``selector`` selects ``entry`` (groups: the computed lists)."""
+        if isinstance(selector, SelectAddress):
+            return _address_match(selector, entry)
+        if isinstance(selector, SelectValues):
+            return values_match(groups.get(selector.name), entry)
+        if isinstance(selector, SelectFields):
+            found = groups.get(selector.name)
+            return isinstance(found, Mapping) and entry.uid in found
+        key = (selector, entry.identity)
+        result = self._cache.get(key)
+        if result is None:
+            result = self._cache[key] = _identity_match(selector, entry)
+        return result
+
+    def select(self, selector: Selector, entries: Iterable[Entry], groups: Mapping[str, object]) -> list[Entry]:
+        """Return the live entries ``selector`` selects, in working-set order."""
+        return [e for e in entries if e.live and self.matches(selector, e, groups)]
+
+
+def _address_match(selector: SelectAddress, entry: Entry) -> bool:
+    address = entry.address
+    if len(address) != 2 * len(selector.tags) - 1:
+        return False
+    return address[0::2] == selector.tags and address[1::2] == selector.items
+
+
+def values_match(values: object, entry: Entry) -> bool:
+    """Return whether the element's value contains one of ``values`` (case-insensitive, literally)."""
+    if not isinstance(values, Sequence) or isinstance(values, str) or not values:
+        return False
+    element = entry.element
+    if element.VR == "SQ" or element.value is None:
+        return False
+    regex = _values_regex(tuple(str(v) for v in values))
+    value = element.value
+    if isinstance(value, list):
+        return any(regex.search(str(v)) for v in value)
+    return regex.search(str(value)) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _values_regex(values: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(v) for v in values if v) or "(?!)", re.IGNORECASE)
+
+
+__all__ = ["Matcher", "compile_pattern", "targets", "values_match"]

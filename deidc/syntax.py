@@ -1,0 +1,322 @@
+"""The syntax stage: :class:`~deidc.source.Source` → :class:`Parsed` (AST + diagnostics).
+
+The grammar (``grammar/deid.lark``, and ``grammar/field.lark`` for the inside of a
+field) owns the syntax; this module builds the parsers once, turns Lark's trees into
+:mod:`deidc.ast` nodes, and turns Lark's errors into diagnostics. A bad line costs
+one diagnostic: the parser skips to the end of that line and goes on. No Lark object
+leaves this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, replace
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, v_args
+from lark.tree import Meta
+
+from deidc import ast, codes
+from deidc.diagnostics import Diagnostic, make
+from deidc.source import NO_SPAN, Source, Span
+from deidc.syntax_errors import describe_error, is_line_boundary
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+#: after this many syntax errors, the rest of a file is not read
+MAX_SYNTAX_ERRORS = 100
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What the syntax stage returns."""
+
+    recipe: ast.Recipe  #: the tree (lines that failed to parse are left out)
+    diagnostics: tuple[Diagnostic, ...]  #: the syntax errors
+    source: Source  #: the text it came from
+
+
+def _grammar(name: str) -> str:
+    return (resources.files("deidc") / "grammar" / name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def recipe_parser(strict: bool = False) -> Lark:
+    """Build (once) the LALR parser of ``grammar/deid.lark``."""
+    return Lark(_grammar("deid.lark"), parser="lalr", propagate_positions=True, maybe_placeholders=True, strict=strict)
+
+
+@functools.cache
+def field_parser(strict: bool = False) -> Lark:
+    """Build (once) the LALR parser of ``grammar/field.lark``."""
+    return Lark(_grammar("field.lark"), parser="lalr", maybe_placeholders=True, strict=strict)
+
+
+def _tok_span(tok: Token) -> Span:
+    return Span(tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0,
+                tok.start_pos or 0, tok.end_pos or 0)
+
+
+def _meta_span(meta: Meta) -> Span:
+    if meta.empty:
+        return NO_SPAN
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
+
+
+def _text(tok: Token | None) -> str | None:
+    return None if tok is None else str(tok)
+
+
+def _unquote(text: str) -> str:
+    """Remove the double quotes that group a value's words."""
+    return str(text).replace('"', "")
+
+
+def _unquote_option(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return str(text[1:-1])
+    return str(text)
+
+
+# ---------------------------------------------------------------- fields
+
+
+@v_args(inline=True)
+class _FieldToAst(Transformer[Token, Any]):
+    """Turn a tree of ``grammar/field.lark`` into a field node (without span)."""
+
+    def field_tag(self, group: Token, element: Token) -> ast.FieldTag:
+        return ast.FieldTag(group=int(group, 16), element=int(element, 16), form="paren")
+
+    def field_address(self, *parts: Any) -> ast.FieldAddress:
+        tags = tuple((p.group << 16) | p.element for p in parts[::2])
+        return ast.FieldAddress(tags=tags, items=tuple(int(p) for p in parts[1::2]))
+
+    def field_private_paren(self, group: Token, creator: Token, offset: Token) -> ast.FieldPrivate:
+        return ast.FieldPrivate(group=int(group, 16), creator=creator[1:-1], offset=int(offset, 16), parens=True)
+
+    def field_private(self, group: Token, creator: Token, offset: Token) -> ast.FieldPrivate:
+        return ast.FieldPrivate(group=int(group, 16), creator=creator[1:-1], offset=int(offset, 16), parens=False)
+
+    def field_hex(self, tok: Token) -> ast.FieldTag:
+        value = int(tok[-8:], 16)
+        return ast.FieldTag(group=value >> 16, element=value & 0xFFFF, form="hex0x" if len(tok) == 10 else "hex")
+
+    def field_name(self, *names: Token) -> ast.FieldName:
+        return ast.FieldName(names=tuple(str(n) for n in names))
+
+    def field_expander(self, name: Token, pattern: Token | None) -> ast.FieldExpander:
+        return ast.FieldExpander(name=name[:-1], pattern=_text(pattern) or "")
+
+    def field_group(self, prefix: Token, name: Token | None) -> ast.FieldGroup:
+        return ast.FieldGroup(kind=prefix[:-1], name=_text(name) or "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _field_node(text: str) -> ast.Field:
+    try:
+        node: ast.Field = _FieldToAst().transform(field_parser().parse(text))
+    except UnexpectedInput:
+        node = ast.FieldMalformed(text=text)
+    return node
+
+
+def parse_field(text: str, span: Span = NO_SPAN) -> ast.Field:
+    """Parse one field expression (``PatientID``, ``contains:UID`` ...) into its node."""
+    return replace(_field_node(text), span=span)
+
+
+def _field(tok: Token) -> ast.Field:
+    return parse_field(str(tok), _tok_span(tok))
+
+
+# ---------------------------------------------------------------- lines and sections
+
+
+def _split_items(items: tuple[Any, ...], kinds: tuple[type, ...]) -> tuple[Any, ...]:
+    return tuple(i for i in items if isinstance(i, kinds))
+
+
+_HEADER_LINE = (ast.Action, ast.Comment, ast.FormatLine)
+_GROUP_LINE = (ast.GroupAction, ast.Comment, ast.FormatLine)
+_FILTER_LINE = (ast.Member, ast.Coordinates, ast.Comment, ast.FormatLine)
+
+
+@v_args(inline=True, meta=True)
+class _ToAst(Transformer[Token, Any]):
+    """Turn a tree of ``grammar/deid.lark`` into :mod:`deidc.ast` nodes: one method per rule."""
+
+    def start(self, meta: Meta, *items: Any) -> ast.Recipe:
+        sections = tuple(i for i in items if not isinstance(i, _HEADER_LINE))
+        return ast.Recipe(body=_split_items(items, _HEADER_LINE), sections=sections, span=_meta_span(meta))
+
+    def section(self, meta: Meta, node: ast.Section) -> ast.Section:
+        return node
+
+    def _section(self, cls: Any, meta: Meta, kw: Token, name: Token | None, comment: Token | None,
+                 items: tuple[Any, ...], kinds: tuple[type, ...]) -> Any:
+        return cls(keyword=str(kw), name=_text(name), comment=_text(comment),
+                   body=_split_items(items, kinds), span=_meta_span(meta))
+
+    def header_section(self, meta: Meta, kw: Token, name: Token | None, comment: Token | None, *items: Any) -> Any:
+        return self._section(ast.HeaderSection, meta, kw, name, comment, items, _HEADER_LINE)
+
+    def labels_section(self, meta: Meta, kw: Token, name: Token | None, comment: Token | None, *items: Any) -> Any:
+        return self._section(ast.LabelsSection, meta, kw, name, comment, items, _HEADER_LINE)
+
+    def unknown_section(self, meta: Meta, kw: Token, name: Token | None, comment: Token | None, *items: Any) -> Any:
+        return self._section(ast.UnknownSection, meta, kw, name, comment, items, _HEADER_LINE)
+
+    def values_section(self, meta: Meta, kw: Token, name: Token | None, comment: Token | None, *items: Any) -> Any:
+        return self._section(ast.ValuesSection, meta, kw, name, comment, items, _GROUP_LINE)
+
+    def fields_section(self, meta: Meta, kw: Token, name: Token | None, comment: Token | None, *items: Any) -> Any:
+        return self._section(ast.FieldsSection, meta, kw, name, comment, items, _GROUP_LINE)
+
+    def filter_section(self, meta: Meta, kw: Token, name: Token | None, comment: Token | None, *items: Any) -> Any:
+        labels = _split_items(items, (ast.LabelBlock,))
+        return ast.FilterSection(keyword=str(kw), name=_text(name), comment=_text(comment),
+                                 body=_split_items(items, _FILTER_LINE), labels=labels, span=_meta_span(meta))
+
+    def comment_line(self, meta: Meta, tok: Token) -> ast.Comment:
+        return ast.Comment(text=str(tok), span=_tok_span(tok))
+
+    def format_line(self, meta: Meta, kw: Token, word: Token | None, comment: Token | None) -> ast.FormatLine:
+        return ast.FormatLine(format=_text(word), comment=_text(comment), span=_meta_span(meta))
+
+    def action(self, meta: Meta, verb: Token, field: Token, value: Any, comment: Token | None) -> ast.Action:
+        return ast.Action(verb=str(verb), target=_field(field), value=value, comment=_text(comment),
+                          span=_meta_span(meta), verb_span=_tok_span(verb))
+
+    def group_action(self, meta: Meta, verb: Token, field: Token, options: Any, comment: Token | None) -> Any:
+        return ast.GroupAction(verb=str(verb), target=_field(field), options=options or (), comment=_text(comment),
+                               span=_meta_span(meta), verb_span=_tok_span(verb))
+
+    def split_options(self, meta: Meta, *options: ast.SplitOption) -> tuple[ast.SplitOption, ...]:
+        return options
+
+    def split_option(self, meta: Meta, name: Token, value: Token) -> ast.SplitOption:
+        return ast.SplitOption(name=str(name), value=_unquote_option(value), span=_meta_span(meta))
+
+    def label_block(self, meta: Meta, kw: Token, text: Token | None, comment: Token | None, *items: Any) -> Any:
+        return ast.LabelBlock(label=_text(text) or "", body=_split_items(items, _FILTER_LINE),
+                              comment=_text(comment), span=_meta_span(meta))
+
+    def member(self, meta: Meta, lead: Token | None, *rest: Any) -> ast.Member:
+        *parts, comment = rest
+        return ast.Member(operator=_text(lead), criteria=tuple(parts[::2]), operators=tuple(str(o) for o in parts[1::2]),
+                          comment=_text(comment), span=_meta_span(meta))
+
+    def criterion(self, meta: Meta, word: Token, field: Token, value: Token | None) -> ast.Criterion:
+        return ast.Criterion(word=str(word), target=_field(field), value=_text(value), span=_meta_span(meta),
+                             word_span=_tok_span(word))
+
+    def coordinates(self, meta: Meta, kw: Token, region: ast.Region, comment: Token | None) -> ast.Coordinates:
+        return ast.Coordinates(keyword=str(kw), region=region, comment=_text(comment), span=_meta_span(meta))
+
+    def region_all(self, meta: Meta, tok: Token) -> ast.RegionAll:
+        return ast.RegionAll(span=_meta_span(meta))
+
+    def region_from(self, meta: Meta, kw: Token, name: Token) -> ast.RegionFrom:
+        return ast.RegionFrom(keyword=str(name), span=_meta_span(meta))
+
+    def region_box(self, meta: Meta, a: Token, b: Token, c: Token, d: Token) -> ast.RegionBox:
+        return ast.RegionBox(values=(int(a), int(b), int(c), int(d)), span=_meta_span(meta))
+
+    def var_ref(self, meta: Meta, prefix: Token, name: Token) -> ast.VarRef:
+        return ast.VarRef(name=str(name), span=_meta_span(meta))
+
+    def func_ref(self, meta: Meta, prefix: Token, name: Token) -> ast.FuncRef:
+        return ast.FuncRef(name=str(name), span=_meta_span(meta))
+
+    def deid_func(self, meta: Meta, prefix: Token, name: Token, *args: ast.FuncArg) -> ast.DeidFunc:
+        return ast.DeidFunc(name=str(name), args=args, span=_meta_span(meta))
+
+    def func_arg(self, meta: Meta, key: Token, value: Token) -> ast.FuncArg:
+        return ast.FuncArg(key=str(key), value=_unquote_option(value), span=_meta_span(meta))
+
+    def literal(self, meta: Meta, tok: Token) -> ast.Literal:
+        return ast.Literal(text=_unquote(tok), quoted='"' in tok, span=_meta_span(meta))
+
+
+# ---------------------------------------------------------------- errors and recovery
+
+
+def parse(source: Source | str, path: str = "<string>") -> Parsed:
+    """Parse recipe text into an AST, reporting each bad line once."""
+    if isinstance(source, str):
+        source = Source(path, source)
+    text = source.text
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]  # a byte-order mark is not part of the recipe; keep offsets
+    text = _LONE_CR.sub("\n", text)  # Lark counts lines by "\n"; same length, same offsets
+    if not text.endswith("\n"):
+        text += "\n"
+    diagnostics: list[Diagnostic] = []
+
+    def recover(error: UnexpectedInput) -> bool:
+        if len(diagnostics) >= MAX_SYNTAX_ERRORS:
+            return False
+        diagnostics.append(describe_error(error, text, source.path))
+        return _skip_line(error, text)
+
+    try:
+        tree = recipe_parser().parse(text, on_error=recover)
+    except UnexpectedInput as error:
+        if len(diagnostics) < MAX_SYNTAX_ERRORS:
+            diagnostics.append(describe_error(error, text, source.path))
+        line = getattr(error, "line", 0) or 0
+        diagnostics.append(make(codes.TOO_MANY_ERRORS, "too many syntax errors: the rest of the file was not read",
+                                Span(line, 1, line, 1), path=source.path))
+        return Parsed(ast.Recipe(), tuple(diagnostics), source)
+    recipe = _ToAst().transform(tree)
+    return Parsed(recipe, tuple(diagnostics), source)
+
+
+def _skip_line(error: UnexpectedInput, text: str) -> bool:
+    """Put the parser back at the start of the bad line and its lexer at the line's end."""
+    ip = error.interactive_parser
+    if ip is None:
+        return False
+    state = ip.parser_state
+    while state.value_stack and not is_line_boundary(state.value_stack[-1]):
+        state.value_stack.pop()
+        state.state_stack.pop()
+    counter = ip.lexer_thread.state.line_ctr
+    if isinstance(error, UnexpectedToken):
+        if error.token.type == "$END":
+            return False
+        if error.token.type == "_NL":
+            return True  # the bad token ends the line: dropping it finishes the skip
+        start = error.token.start_pos or 0
+    elif isinstance(error, UnexpectedCharacters):
+        start = error.pos_in_stream
+    else:
+        return False
+    end = _line_end(text, start)
+    if end > counter.char_pos:
+        counter.feed(text[counter.char_pos : end])
+    elif end < counter.char_pos:
+        # the lexer already read past the line end (a token spanning lines): step back
+        _rewind(counter, text, end)
+    return True
+
+
+def _line_end(text: str, start: int) -> int:
+    ends = [i for i in (text.find("\n", start), text.find("\r", start)) if i >= 0]
+    return min(ends) if ends else len(text)
+
+
+def _rewind(counter: Any, text: str, position: int) -> None:
+    counter.char_pos = 0
+    counter.line = 1
+    counter.column = 1
+    counter.line_start_pos = 0
+    counter.feed(text[:position])
+
+
+def is_tree(value: object) -> bool:
+    """Return whether ``value`` is a Lark tree (for tests that check no Lark object leaks)."""
+    return isinstance(value, (Tree, Token))
