@@ -10,11 +10,17 @@ nodes are equal when they mean the same thing, wherever they came from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TypeVar, Union, dataclass_transform
 
 from deidc.source import NO_SPAN, Span
 
-_node = dataclass(frozen=True, slots=True, kw_only=True)
+_T = TypeVar("_T")
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field,))
+def _node(cls: type[_T]) -> type[_T]:
+    """Make ``cls`` a frozen, slotted, keyword-only dataclass (spelled once, understood by type checkers)."""
+    return dataclass(frozen=True, slots=True, kw_only=True)(cls)
 
 
 def _span() -> Span:

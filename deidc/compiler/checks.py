@@ -160,6 +160,11 @@ def _check_action(action: ast.Action, ctx: Context) -> Iterator[Diagnostic]:
     if kind.value == "ADD" and not _is_exact(action.target):
         yield make(codes.ADD_NEEDS_EXACT, "ADD creates one element: its field must be a keyword or a tag",
                    action.target.span, path=ctx.path, help="write e.g. 'ADD PatientIdentityRemoved YES'")
+    elif kind.value == "ADD" and isinstance(action.target, ast.FieldName) and names.keyword(action.target.names[0]) is None:
+        word = action.target.names[0]
+        yield make(codes.ADD_NEEDS_EXACT, f"ADD needs a DICOM keyword or a tag: '{word}' is neither",
+                   action.target.span, path=ctx.path, suggestions=names.suggest_keyword(word),
+                   help=None if names.suggest_keyword(word) else "write a keyword such as 'PatientIdentityRemoved'")
 
 
 def ctx_target(action: ast.Action) -> str:
@@ -236,7 +241,8 @@ def _check_split_option(option: ast.SplitOption, ctx: Context) -> Iterator[Diagn
 def check_fields(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
     """Every field expression resolves; list references name defined lists."""
     targets: list[ast.Field] = [a.target for s, a in _header_lines(recipe) if s is not None
-                                and not isinstance(s, ast.UnknownSection) and a.verb in names.HEADER_ACTIONS]
+                                and not isinstance(s, ast.UnknownSection) and a.verb in names.HEADER_ACTIONS
+                                and a.verb != "ADD"]
     targets += [g.target for _, g in _group_lines(recipe)]
     for target in targets:
         _, problems = resolve_field(target)

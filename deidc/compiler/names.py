@@ -10,6 +10,7 @@ import functools
 from collections.abc import Iterable
 from typing import Final
 
+from pydicom._dicom_dict import RepeatersDictionary
 from pydicom.datadict import keyword_dict
 
 from deidc.plan import ActionKind, GroupKind, PatternKind
@@ -37,6 +38,17 @@ FORMATS: Final[tuple[str, ...]] = ("dicom",)
 @functools.cache
 def _keywords_by_lower() -> dict[str, str]:
     return {k.lower(): k for k in keyword_dict}
+
+
+@functools.cache
+def _repeater_keywords() -> dict[str, str]:
+    """Keywords of repeating groups (``OverlayData`` of 60xx): matched by keyword, no single tag."""
+    return {str(entry[4]).lower(): str(entry[4]) for entry in RepeatersDictionary.values() if entry[4]}
+
+
+def repeater_keyword(name: str) -> str | None:
+    """Return the repeating-group keyword spelled ``name`` in any case, or None."""
+    return _repeater_keywords().get(name.lower())
 
 
 def keyword(name: str) -> str | None:

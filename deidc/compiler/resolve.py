@@ -95,6 +95,8 @@ def _resolve_name(parts: tuple[str, ...]) -> Resolved:
         kw = names.keyword(word)
         if kw is not None:
             return SelectTag(names.keyword_tag(kw) or 0, kw), ()
+        if names.repeater_keyword(word):
+            return SelectName(word.lower()), ()
         return SelectName(word.lower()), (
             Problem(codes.UNKNOWN_KEYWORD, f"'{word}' is not a DICOM keyword: it matches nothing",
                     suggestions=names.suggest_keyword(word)),)
@@ -170,6 +172,8 @@ def resolve_filter_field(field: ast.Field) -> Resolved:
             kw = names.keyword(word)
             if kw is not None:
                 return SelectTag(names.keyword_tag(kw) or 0, kw), ()
+            if names.repeater_keyword(word):
+                return SelectName(word.lower()), ()
             return SelectName(word.lower()), (
                 Problem(codes.UNKNOWN_KEYWORD, f"'{word}' is not a DICOM keyword: this test never sees a value",
                         suggestions=names.suggest_keyword(word)),)

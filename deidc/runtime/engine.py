@@ -65,6 +65,7 @@ def execute(
     strip_sequences: bool = False,
     remove_private: bool = False,
     disable_skip: bool = False,
+    skip: frozenset[str] = DEFAULT_SKIP,
 ) -> Execution:
     """Run ``plan`` on ``dataset`` in place; ``lookup`` holds variables and functions and gains the lists."""
     matcher = matcher or Matcher()
@@ -74,7 +75,7 @@ def execute(
                 del dataset[element.tag]
     if remove_private:
         dataset.remove_private_tags()
-    entries = _working_set(plan, dataset, matcher, frozenset() if disable_skip else DEFAULT_SKIP)
+    entries = _working_set(plan, dataset, matcher, frozenset() if disable_skip else skip)
     groups: dict[str, object] = {}
     for values in plan.values:
         groups[values.name] = extract_values(values, entries, matcher)

@@ -1,0 +1,277 @@
+"""The command line: ``argv`` → exit code.
+
+``deidc lint`` checks recipes and ``deidc compile`` prints their plan. This is the
+only module that prints. Exit codes follow ruff: 0 clean (warnings allowed), 1 recipe
+errors, 2 bad usage, unreadable input or an internal error.
+
+Subcommands live in :data:`COMMANDS`: to add one, write a ``configure`` function that
+declares its arguments and a ``run`` function that returns the exit code, and register
+them there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from deidc import __version__, codes
+from deidc.codes import REGISTRY, Severity
+from deidc.compiler import compile_sources
+from deidc.diagnostics import Diagnostic, make, render
+from deidc.source import Source
+from deidc.syntax import Parsed, parse
+
+__all__ = ["COMMANDS", "Command", "build_parser", "console", "main"]
+
+FORMATS: Final = ("full", "concise", "json")
+
+
+class _CannotRead(Exception):
+    """An input path that does not exist or cannot be read (exit code 2)."""
+
+    def __init__(self, path: str, error: OSError) -> None:
+        super().__init__(f"cannot read {path}: {error.strerror or error}")
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its help line, how it declares arguments, and how it runs."""
+
+    help: str  #: one line, shown by ``deidc --help``
+    configure: Callable[[argparse.ArgumentParser], None]  #: adds the command's arguments
+    run: Callable[[argparse.Namespace], int]  #: does the work and returns the exit code
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def _is_recipe_name(name: str) -> bool:
+    return name.startswith("deid") or name.endswith(".deid")
+
+
+def _expand(paths: Iterable[str]) -> list[str]:
+    """Return the files named, with every recipe file under each folder, in sorted order."""
+    found: list[str] = []
+    for arg in paths:
+        path = Path(arg)
+        if path.is_dir():
+            try:
+                found += sorted(str(p) for p in path.rglob("*") if p.is_file() and _is_recipe_name(p.name))
+            except OSError as error:
+                raise _CannotRead(arg, error) from error
+        elif path.exists():
+            found.append(arg)
+        else:
+            raise _CannotRead(arg, FileNotFoundError(2, "No such file or directory"))
+    return list(dict.fromkeys(found))
+
+
+def _read(path: str) -> Source | tuple[Source, Diagnostic]:
+    """Read one recipe: its source, or a stand-in source and a DEID007 if it is not UTF-8."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise _CannotRead(path, error) from error
+    try:
+        return Source(path, data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        source = Source(path, data.decode("utf-8", errors="replace"))
+        offset = len(data[: error.start].decode("utf-8"))
+        diagnostic = make(
+            codes.NOT_TEXT,
+            f"the recipe is not UTF-8 text: byte 0x{data[error.start]:02X} cannot be decoded",
+            source.span(offset, offset + 1),
+            path=path,
+            help="save the recipe as UTF-8",
+            label="not UTF-8",
+        )
+        return source, diagnostic
+
+
+def _load(paths: Sequence[str]) -> tuple[list[Parsed], list[Diagnostic], dict[str, Source]]:
+    """Read and parse recipes; files that are not text become diagnostics instead."""
+    parsed: list[Parsed] = []
+    unreadable: list[Diagnostic] = []
+    sources: dict[str, Source] = {}
+    for path in paths:
+        read = _read(path)
+        if isinstance(read, tuple):
+            sources[path] = read[0]
+            unreadable.append(read[1])
+        else:
+            sources[path] = read
+            parsed.append(parse(read))
+    return parsed, unreadable, sources
+
+
+# ---------------------------------------------------------------- output
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _summary(diagnostics: Sequence[Diagnostic], files: int) -> str:
+    counts = Counter(d.severity for d in diagnostics)
+    parts = [_plural(counts[Severity.ERROR], "error"), _plural(counts[Severity.WARNING], "warning")]
+    if counts[Severity.NOTE]:
+        parts.append(_plural(counts[Severity.NOTE], "note"))
+    return f"{', '.join(parts)} in {_plural(files, 'file')}"
+
+
+def _report(diagnostics: Sequence[Diagnostic], sources: dict[str, Source], fmt: str, files: int) -> None:
+    """Print diagnostics to stdout in ``fmt``; in text formats, a summary to stderr."""
+    if fmt == "json":
+        print(render(diagnostics, sources, format="json"))
+        return
+    if diagnostics:
+        print(render(diagnostics, sources, format=fmt))
+        if fmt == "full":
+            print()
+    print(_summary(diagnostics, files), file=sys.stderr)
+
+
+def _code_list(text: str) -> tuple[str, ...]:
+    """Parse ``DEID105,DEID2``: codes or code prefixes (an argparse type)."""
+    items = tuple(item.strip().upper() for item in text.split(",") if item.strip())
+    for item in items:
+        if not any(code.startswith(item) for code in REGISTRY):
+            raise argparse.ArgumentTypeError(
+                f"'{item}' is not a diagnostic code or a prefix of one (e.g. DEID105, DEID1)")
+    return items
+
+
+def _selected(diagnostics: Iterable[Diagnostic], select: Sequence[str], ignore: Sequence[str]) -> list[Diagnostic]:
+    return [
+        d for d in diagnostics
+        if (not select or d.code.startswith(tuple(select))) and not d.code.startswith(tuple(ignore))
+    ]
+
+
+# ---------------------------------------------------------------- lint
+
+
+def _configure_lint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="recipe files, or folders to search for deid* and *.deid files")
+    parser.add_argument("--format", choices=FORMATS, default="full", help="how to print diagnostics (default: full)")
+    parser.add_argument("--select", type=_code_list, action="extend", default=[], metavar="CODES",
+                        help="report only these codes or prefixes, comma-separated (e.g. DEID1,DEID203)")
+    parser.add_argument("--ignore", type=_code_list, action="extend", default=[], metavar="CODES",
+                        help="do not report these codes or prefixes, comma-separated")
+    parser.add_argument("--exit-zero", action="store_true", help="exit with 0 even when there are errors")
+
+
+def _run_lint(args: argparse.Namespace) -> int:
+    files = _expand(args.paths)
+    if not files:
+        print("deidc: warning: no recipe files found (deid* or *.deid)", file=sys.stderr)
+    parsed, diagnostics, sources = _load(files)
+    for one in parsed:
+        diagnostics += compile_sources([one]).diagnostics
+    diagnostics = _selected(diagnostics, args.select, args.ignore)
+    _report(diagnostics, sources, args.format, len(files))
+    failed = any(d.is_error for d in diagnostics)
+    return 1 if failed and not args.exit_zero else 0
+
+
+# ---------------------------------------------------------------- compile
+
+
+def _configure_compile(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("recipes", nargs="+", metavar="RECIPE", help="recipe files; several combine, in order")
+    parser.add_argument("--emit", choices=("text", "json"), default="text",
+                        help="print the plan as text (default) or as JSON")
+
+
+def _run_compile(args: argparse.Namespace) -> int:
+    parsed, unreadable, sources = _load(args.recipes)
+    if unreadable:
+        print(render(unreadable, sources) + "\n", file=sys.stderr)
+        print(_summary(unreadable, len(args.recipes)), file=sys.stderr)
+        return 1
+    compiled = compile_sources(parsed)
+    if compiled.diagnostics:
+        print(render(compiled.diagnostics, sources) + "\n", file=sys.stderr)
+    if compiled.plan is None:
+        print(_summary(compiled.diagnostics, len(args.recipes)), file=sys.stderr)
+        return 1
+    if args.emit == "json":
+        from deidc.plan_json import plan_to_json
+
+        print(json.dumps(plan_to_json(compiled.plan), indent=2))
+    else:
+        print(compiled.plan.to_text(), end="")
+    return 0
+
+
+# ---------------------------------------------------------------- main
+
+#: the subcommands, by name; ``run`` will be added here
+COMMANDS: Final[dict[str, Command]] = {
+    "lint": Command("check recipes and report problems", _configure_lint, _run_lint),
+    "compile": Command("compile recipes and print the plan", _configure_compile, _run_compile),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with one subparser per entry of :data:`COMMANDS`.
+
+    Returns:
+        The parser; ``command`` holds the subcommand's name and ``debug`` is always set.
+    """
+    parser = argparse.ArgumentParser(prog="deidc", description="Compile and check DICOM de-identification recipes.")
+    parser.add_argument("--version", action="version", version=f"deidc {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, command in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=command.help, description=command.help[0].upper() + command.help[1:])
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        command.configure(sub)
+    return parser
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code.
+
+    Args:
+        argv: The arguments without the program name; ``sys.argv[1:]`` when None.
+
+    Returns:
+        0 on success (warnings allowed), 1 when a recipe has errors, 2 on bad usage,
+        unreadable input or an internal error.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits after --help, --version and usage errors
+        return _exit_code(exit_.code)
+    try:
+        return COMMANDS[args.command].run(args)
+    except _CannotRead as error:
+        print(f"deidc: error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        if args.debug:
+            raise
+        reason = " ".join(str(error).split())
+        print(f"deidc: internal error: {type(error).__name__}: {reason} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return 2
+
+
+def console() -> None:
+    """Run :func:`main` as the ``deidc`` console script and exit with its code."""
+    raise SystemExit(main())

@@ -1,0 +1,119 @@
+"""Files in and out: finding DICOM files, reading them, and writing them atomically."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+
+import pydicom
+from pydicom.dataset import Dataset, FileDataset
+from pydicom.errors import InvalidDicomError
+
+from deidc.errors import InputError
+
+__all__ = ["dcmread", "get_files", "load_dicom", "save_dicom", "write_atomic"]
+
+logger = logging.getLogger("deidc")
+
+
+def get_files(contenders: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], check: bool = True,
+              pattern: str | None = None, force: bool = False, tempdir: str | None = None) -> Iterator[str]:
+    """Yield the DICOM files among paths and folders (folders are walked, in sorted order).
+
+    Args:
+        contenders: a path or a list of paths; folders are searched recursively.
+        check: skip files that pydicom cannot read (with a warning).
+        pattern: an fnmatch pattern that file names inside folders must match.
+        force: read files without the DICM preamble too.
+        tempdir: unused; deid extracted zip files there (deidc does not read zip files).
+    """
+    items = [contenders] if isinstance(contenders, (str, os.PathLike)) else list(contenders)
+    for item in items:
+        path = os.fspath(item)
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    if pattern is None or fnmatch.fnmatch(name, pattern):
+                        yield from _checked(os.path.join(root, name), check, force)
+        else:
+            yield from _checked(path, check, force)
+
+
+def _checked(path: str, check: bool, force: bool) -> Iterator[str]:
+    if not check:
+        yield path
+        return
+    try:
+        pydicom.dcmread(path, force=force, stop_before_pixels=True)
+    except (OSError, InvalidDicomError, ValueError, EOFError) as error:
+        logger.warning("Cannot read input file %s, skipping: %s", path, error)
+        return
+    yield path
+
+
+def dcmread(filename: str | os.PathLike[str], **kwargs: object) -> FileDataset:
+    """Read a DICOM file with pydicom (``force=True`` unless told otherwise)."""
+    kwargs.setdefault("force", True)
+    return pydicom.dcmread(filename, **kwargs)  # type: ignore[arg-type]
+
+
+def load_dicom(dcm_file: str | os.PathLike[str] | Dataset, force: bool = True) -> Dataset:
+    """Return a dataset: a Dataset as is, or a file read with pydicom."""
+    if isinstance(dcm_file, Dataset):
+        return dcm_file
+    path = os.fspath(dcm_file)
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file")
+    try:
+        return pydicom.dcmread(path, force=force)
+    except (OSError, InvalidDicomError, ValueError, EOFError) as error:
+        raise InputError(f"{path}: cannot read as DICOM: {error}") from error
+
+
+def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool:
+    """Write ``dataset`` to ``target`` through a temporary file in the same folder.
+
+    Returns False (and writes nothing) when ``target`` exists and ``overwrite`` is off.
+    A failed write leaves no partial file behind.
+    """
+    folder = os.path.dirname(os.path.abspath(target))
+    if not overwrite and os.path.exists(target):
+        return False
+    handle, temporary = tempfile.mkstemp(prefix=".deidc-", suffix=".part", dir=folder)
+    os.close(handle)
+    try:
+        dataset.save_as(temporary, enforce_file_format=False)
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            try:
+                os.link(temporary, target)  # fails if target appeared meanwhile: never replaces
+            except FileExistsError:
+                return False
+            except OSError:
+                if os.path.exists(target):
+                    return False
+                os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return True
+
+
+def save_dicom(dicom: Dataset, dicom_file: str | os.PathLike[str], output_folder: str | None = None,
+               overwrite: bool = False) -> str:
+    """Write a dataset as ``output_folder/basename(dicom_file)``; return that path.
+
+    Without ``output_folder`` the file goes to a new temporary folder. An existing file
+    is never replaced unless ``overwrite`` is true; it is logged and its path returned.
+    """
+    if output_folder is None:
+        output_folder = tempfile.mkdtemp(prefix="deidc-")
+    target = os.path.join(output_folder, os.path.basename(os.fspath(dicom_file)))
+    if not write_atomic(dicom, target, overwrite):
+        logger.error("%s already exists, overwrite set to False. Not writing.", os.path.basename(target))
+    return target
