@@ -10,17 +10,9 @@ nodes are equal when they mean the same thing, wherever they came from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeVar, Union, dataclass_transform
+from typing import Union
 
 from deidc.source import NO_SPAN, Span
-
-_T = TypeVar("_T")
-
-
-@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field,))
-def _node(cls: type[_T]) -> type[_T]:
-    """Make ``cls`` a frozen, slotted, keyword-only dataclass (spelled once, understood by type checkers)."""
-    return dataclass(frozen=True, slots=True, kw_only=True)(cls)
 
 
 def _span() -> Span:
@@ -30,7 +22,7 @@ def _span() -> Span:
 # ---------------------------------------------------------------- field expressions
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FieldTag:
     """A tag: ``(0010,0020)``, ``00100020`` or ``0x00100020``."""
 
@@ -40,7 +32,7 @@ class FieldTag:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FieldPrivate:
     """A private tag by its creator: ``(0033,"CREATOR",1E)`` or ``0033,"CREATOR",1E``."""
 
@@ -51,7 +43,7 @@ class FieldPrivate:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FieldAddress:
     """One exact nested element: ``(0008,1140)__0__(0008,1155)``."""
 
@@ -60,7 +52,7 @@ class FieldAddress:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FieldName:
     """A keyword, ``ALL``, or a nested keyword path such as ``Seq__Child``."""
 
@@ -68,7 +60,7 @@ class FieldName:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FieldExpander:
     """An expander: ``contains:Instance``, ``select:vr:PN``."""
 
@@ -77,7 +69,7 @@ class FieldExpander:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FieldGroup:
     """A reference to a ``%values`` or ``%fields`` list: ``values:NAME``."""
 
@@ -86,7 +78,7 @@ class FieldGroup:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FieldMalformed:
     """A field that has none of the forms the language knows."""
 
@@ -99,7 +91,7 @@ Field = Union[FieldTag, FieldPrivate, FieldAddress, FieldName, FieldExpander, Fi
 # ---------------------------------------------------------------- values
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VarRef:
     """``var:NAME``: a value the caller provides."""
 
@@ -107,7 +99,7 @@ class VarRef:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FuncRef:
     """``func:NAME``: a function the caller provides."""
 
@@ -115,7 +107,7 @@ class FuncRef:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FuncArg:
     """One ``key=value`` argument of a ``deid_func:``."""
 
@@ -124,7 +116,7 @@ class FuncArg:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeidFunc:
     """``deid_func:NAME key=value ...``: one of deidc's built-in functions."""
 
@@ -133,7 +125,7 @@ class DeidFunc:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Literal:
     """A literal value: the rest of the line, with double quotes removed."""
 
@@ -147,7 +139,7 @@ Value = Union[VarRef, FuncRef, DeidFunc, Literal]
 # ---------------------------------------------------------------- lines
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Comment:
     """A whole-line comment."""
 
@@ -155,7 +147,7 @@ class Comment:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FormatLine:
     """``FORMAT dicom``."""
 
@@ -164,7 +156,7 @@ class FormatLine:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Action:
     """One action line of a ``%header`` or ``%labels`` section: ``REPLACE PatientName var:name``."""
 
@@ -176,7 +168,7 @@ class Action:
     verb_span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SplitOption:
     """One ``name=value`` option of ``SPLIT``: ``by="^"``, ``minlength=4``."""
 
@@ -185,7 +177,7 @@ class SplitOption:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GroupAction:
     """One line of a ``%values`` or ``%fields`` section: ``SPLIT PatientID by="^"``."""
 
@@ -197,7 +189,7 @@ class GroupAction:
     verb_span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Criterion:
     """One test of a filter line: ``contains Modality CT|MR``."""
 
@@ -208,7 +200,7 @@ class Criterion:
     word_span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Member:
     """One criteria line of a LABEL block: ``+ contains A x || empty B``."""
 
@@ -219,14 +211,14 @@ class Member:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RegionAll:
     """``all``: the whole image."""
 
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RegionFrom:
     """``from:Keyword``: the regions listed in a sequence of the image."""
 
@@ -234,7 +226,7 @@ class RegionFrom:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RegionBox:
     """Four integers: ``xmin,ymin,xmax,ymax`` (or ``x,y,w,h`` for the ctp forms)."""
 
@@ -245,7 +237,7 @@ class RegionBox:
 Region = Union[RegionAll, RegionFrom, RegionBox]
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Coordinates:
     """A coordinates line of a LABEL block: ``keepcoordinates 0,0,10,10``."""
 
@@ -258,7 +250,7 @@ class Coordinates:
 FilterLine = Union[Member, Coordinates, Comment, FormatLine]
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LabelBlock:
     """A ``LABEL`` line and the criteria and coordinates under it."""
 
@@ -272,7 +264,7 @@ HeaderLine = Union[Action, Comment, FormatLine]
 GroupLine = Union[GroupAction, Comment, FormatLine]
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HeaderSection:
     """``%header``: the actions that change the header."""
 
@@ -283,7 +275,7 @@ class HeaderSection:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LabelsSection:
     """``%labels``: free-form metadata, written like header actions."""
 
@@ -294,7 +286,7 @@ class LabelsSection:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ValuesSection:
     """``%values NAME``: a list of values read from each dataset."""
 
@@ -305,7 +297,7 @@ class ValuesSection:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FieldsSection:
     """``%fields NAME``: a list of elements found in each dataset."""
 
@@ -316,7 +308,7 @@ class FieldsSection:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FilterSection:
     """``%filter NAME``: LABEL blocks that flag images for pixel cleaning."""
 
@@ -328,7 +320,7 @@ class FilterSection:
     span: Span = _span()
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UnknownSection:
     """A ``%word`` that is no section of the language; its lines are read as actions."""
 
@@ -343,7 +335,7 @@ Section = Union[HeaderSection, LabelsSection, ValuesSection, FieldsSection, Filt
 TopLine = Union[Action, Comment, FormatLine]
 
 
-@_node
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Recipe:
     """A whole recipe."""
 

@@ -47,11 +47,13 @@ E, W = Severity.ERROR, Severity.WARNING
 SYNTAX_ERROR = _code("DEID001", "syntax-error", E, "a line does not have the shape of any recipe line")
 UNTERMINATED_QUOTE = _code("DEID002", "unterminated-quote", E, 'a double quote (") is not closed on its line')
 MISSING_FIELD = _code("DEID003", "missing-field", E, "an action or criterion has no field")
-BAD_COORDINATES = _code("DEID004", "bad-coordinates", E, "a coordinates line is not 'all', 'from:Keyword' or four integers")
+BAD_COORDINATES = _code("DEID004", "bad-coordinates", E,
+                        "a coordinates line is not 'all', 'from:Keyword' or four integers")
 BAD_SPLIT_OPTIONS = _code("DEID005", "bad-split-options", E, "SPLIT options are not name=value pairs joined by ';'")
 TRAILING_TEXT = _code("DEID006", "trailing-text", E, "a complete line is followed by more text")
 NOT_TEXT = _code("DEID007", "not-text", E, "the recipe file is not UTF-8 text")
-TOO_MANY_ERRORS = _code("DEID008", "too-many-errors", E, "so many syntax errors that the rest of the file was not read")
+TOO_MANY_ERRORS = _code("DEID008", "too-many-errors", E, "so many syntax errors that only the first ones are reported")
+BAD_FUNC_ARGS = _code("DEID009", "bad-func-args", E, "a deid_func: without a name, or arguments not written key=value")
 
 # 1xx: names
 UNKNOWN_ACTION = _code("DEID101", "unknown-action", E, "an action word that is not an action of its section")
@@ -74,6 +76,7 @@ CRITERION_BEFORE_LABEL = _code("DEID117", "criterion-before-label", E, "a filter
 UNKNOWN_OPTION = _code("DEID118", "unknown-option", E, "a SPLIT option other than 'by' and 'minlength'")
 UNKNOWN_FUNC_ARG = _code("DEID119", "unknown-func-arg", E, "an argument a deid_func: built-in does not take")
 LIST_SHADOWS_NAME = _code("DEID120", "list-shadows-variable", W, "a list and a var: share a name")
+LIST_NAME_HAS_SPACE = _code("DEID121", "list-name-has-space", W, "a list name with a space: no reference can name it")
 
 # 2xx: arguments and values
 MISSING_VALUE = _code("DEID201", "missing-value", E, "an action that needs a value has none")

@@ -40,10 +40,9 @@ class PatternKind(enum.Enum):
     EXCEPT = "except"
 
 
-_plan = dataclass(frozen=True, slots=True)
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where a step came from."""
 
@@ -59,12 +58,12 @@ class Origin:
 # ---------------------------------------------------------------- selectors
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class SelectAll:
     """Every element (``ALL``)."""
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class SelectTag:
     """Every element with this tag, at any depth (``(0010,0020)``, ``00100020``, a keyword)."""
 
@@ -72,21 +71,21 @@ class SelectTag:
     keyword: str = ""  #: the keyword it was written as, if any
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class SelectName:
     """Elements whose keyword or name equals this text, at any depth (a name not in the dictionary)."""
 
     name: str  #: lower-cased
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class SelectPath:
     """The element at this keyword path from the top level (``Seq__Child``)."""
 
     names: tuple[str, ...]  #: lower-cased keywords, outermost first
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class SelectAddress:
     """Exactly one nested element (``(0008,1140)__0__(0008,1155)``)."""
 
@@ -94,7 +93,7 @@ class SelectAddress:
     items: tuple[int, ...]  #: item indexes between them
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class SelectPrivate:
     """A private element by its creator (``(0033,"CREATOR",1E)``)."""
 
@@ -103,7 +102,7 @@ class SelectPrivate:
     offset: int  #: the element's offset in the creator's block
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class SelectPattern:
     """A regular-expression expander (``contains:``, ``startswith:``, ``endswith:``, ``except:``)."""
 
@@ -111,35 +110,35 @@ class SelectPattern:
     pattern: str  #: the pattern as written
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class SelectVR:
     """``select:vr:XX``: elements of one VR."""
 
     vr: str  #: the VR
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class SelectGroup:
     """``select:group:GGGG``: elements of one tag group."""
 
     group: int  #: the group number
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class SelectValues:
     """``values:NAME``: elements whose value contains a value of the list."""
 
     name: str  #: the list
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class SelectFields:
     """``fields:NAME``: the elements the list found."""
 
     name: str  #: the list
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class SelectNothing:
     """A selector that can match nothing (kept so its line still shows in the plan)."""
 
@@ -152,28 +151,28 @@ Selector = Union[SelectAll, SelectTag, SelectName, SelectPath, SelectAddress, Se
 # ---------------------------------------------------------------- values
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class ValueLiteral:
     """A literal value."""
 
     text: str  #: the text
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class ValueVar:
     """``var:NAME``."""
 
     name: str  #: the variable
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class ValueFunc:
     """``func:NAME``."""
 
     name: str  #: the function
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class ValueDeidFunc:
     """``deid_func:NAME k=v ...``."""
 
@@ -186,7 +185,7 @@ ValueSource = Union[ValueLiteral, ValueVar, ValueFunc, ValueDeidFunc]
 # ---------------------------------------------------------------- steps
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class Step:
     """One header action."""
 
@@ -196,7 +195,7 @@ class Step:
     origin: Origin  #: the recipe line
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class GroupStep:
     """One line of a ``%values`` or ``%fields`` list."""
 
@@ -207,7 +206,7 @@ class GroupStep:
     min_length: int = 1  #: SPLIT's minimum piece length
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class ValueList:
     """A ``%values`` list."""
 
@@ -215,7 +214,7 @@ class ValueList:
     steps: tuple[GroupStep, ...]  #: its lines
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class FieldList:
     """A ``%fields`` list."""
 
@@ -223,7 +222,7 @@ class FieldList:
     steps: tuple[GroupStep, ...]  #: its lines
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class Criterion:
     """One filter test."""
 
@@ -233,7 +232,7 @@ class Criterion:
     field: str = ""  #: the field as written
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class FilterLine:
     """One criteria line of a LABEL: tests joined by ``and``/``or``, left to right."""
 
@@ -242,7 +241,7 @@ class FilterLine:
     operators: tuple[str, ...]  #: ``and``/``or`` between them
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class Region:
     """One coordinates entry of a LABEL."""
 
@@ -250,7 +249,7 @@ class Region:
     box: str  #: ``x0,y0,x1,y1``, ``all`` or ``from:Keyword``
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class Label:
     """A LABEL block."""
 
@@ -260,7 +259,7 @@ class Label:
     origin: Origin  #: the LABEL line
 
 
-@_plan
+@dataclass(frozen=True, slots=True)
 class Filter:
     """A ``%filter`` section."""
 

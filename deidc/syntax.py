@@ -42,15 +42,35 @@ def _grammar(name: str) -> str:
     return (resources.files("deidc") / "grammar" / name).read_text(encoding="utf-8")
 
 
+def _counts_for_position(node: object) -> bool:
+    """Return whether a child gives its parent's position: a line ends before its newline."""
+    return not (isinstance(node, Token) and node.type == "_NL")
+
+
 @functools.cache
 def recipe_parser(strict: bool = False) -> Lark:
-    """Build (once) the LALR parser of ``grammar/deid.lark``."""
-    return Lark(_grammar("deid.lark"), parser="lalr", propagate_positions=True, maybe_placeholders=True, strict=strict)
+    """Build (once) the LALR parser of ``grammar/deid.lark``.
+
+    Args:
+        strict: reject grammar conflicts and terminal collisions (needs ``interegular``).
+
+    Returns:
+        The parser, with positions propagated to every tree but not through newlines.
+    """
+    return Lark(_grammar("deid.lark"), parser="lalr", propagate_positions=_counts_for_position,
+                maybe_placeholders=True, strict=strict)
 
 
 @functools.cache
 def field_parser(strict: bool = False) -> Lark:
-    """Build (once) the LALR parser of ``grammar/field.lark``."""
+    """Build (once) the LALR parser of ``grammar/field.lark``.
+
+    Args:
+        strict: reject grammar conflicts and terminal collisions (needs ``interegular``).
+
+    Returns:
+        The parser of one field expression.
+    """
     return Lark(_grammar("field.lark"), parser="lalr", maybe_placeholders=True, strict=strict)
 
 
@@ -150,14 +170,15 @@ class _ToAst(Transformer[Token, Any]):
 
     def start(self, meta: Meta, *items: Any) -> ast.Recipe:
         sections = tuple(i for i in items if not isinstance(i, _HEADER_LINE))
-        return ast.Recipe(body=_split_items(items, _HEADER_LINE), sections=sections, span=_meta_span(meta))
+        span = _meta_span(meta) if not meta.empty else Span(1, 1, 1, 1, 0, 0)
+        return ast.Recipe(body=_split_items(items, _HEADER_LINE), sections=sections, span=span)
 
     def section(self, meta: Meta, node: ast.Section) -> ast.Section:
         return node
 
     def _section(self, cls: Any, meta: Meta, kw: Token, name: Token | None, comment: Token | None,
                  items: tuple[Any, ...], kinds: tuple[type, ...]) -> Any:
-        return cls(keyword=str(kw), name=_text(name), comment=_text(comment),
+        return cls(keyword=str(kw)[1:], name=_text(name), comment=_text(comment),
                    body=_split_items(items, kinds), span=_meta_span(meta))
 
     def header_section(self, meta: Meta, kw: Token, name: Token | None, comment: Token | None, *items: Any) -> Any:
@@ -177,7 +198,7 @@ class _ToAst(Transformer[Token, Any]):
 
     def filter_section(self, meta: Meta, kw: Token, name: Token | None, comment: Token | None, *items: Any) -> Any:
         labels = _split_items(items, (ast.LabelBlock,))
-        return ast.FilterSection(keyword=str(kw), name=_text(name), comment=_text(comment),
+        return ast.FilterSection(keyword=str(kw)[1:], name=_text(name), comment=_text(comment),
                                  body=_split_items(items, _FILTER_LINE), labels=labels, span=_meta_span(meta))
 
     def comment_line(self, meta: Meta, tok: Token) -> ast.Comment:
@@ -206,8 +227,8 @@ class _ToAst(Transformer[Token, Any]):
 
     def member(self, meta: Meta, lead: Token | None, *rest: Any) -> ast.Member:
         *parts, comment = rest
-        return ast.Member(operator=_text(lead), criteria=tuple(parts[::2]), operators=tuple(str(o) for o in parts[1::2]),
-                          comment=_text(comment), span=_meta_span(meta))
+        return ast.Member(operator=_text(lead), criteria=tuple(parts[::2]),
+                          operators=tuple(str(o) for o in parts[1::2]), comment=_text(comment), span=_meta_span(meta))
 
     def criterion(self, meta: Meta, word: Token, field: Token, value: Token | None) -> ast.Criterion:
         return ast.Criterion(word=str(word), target=_field(field), value=_text(value), span=_meta_span(meta),
@@ -245,7 +266,19 @@ class _ToAst(Transformer[Token, Any]):
 
 
 def parse(source: Source | str, path: str = "<string>") -> Parsed:
-    """Parse recipe text into an AST, reporting each bad line once."""
+    """Parse recipe text into an AST, reporting each bad line once.
+
+    A line that does not parse costs one diagnostic and is left out of the tree; the
+    lines after it are still read. After :data:`MAX_SYNTAX_ERRORS` errors, one
+    ``DEID008`` says that the rest are not reported.
+
+    Args:
+        source: the recipe, or its text.
+        path: the file name to report, when ``source`` is text.
+
+    Returns:
+        The tree of the lines that parsed, the syntax errors, and the source.
+    """
     if isinstance(source, str):
         source = Source(path, source)
     text = source.text
@@ -257,21 +290,21 @@ def parse(source: Source | str, path: str = "<string>") -> Parsed:
     diagnostics: list[Diagnostic] = []
 
     def recover(error: UnexpectedInput) -> bool:
-        if len(diagnostics) >= MAX_SYNTAX_ERRORS:
-            return False
-        diagnostics.append(describe_error(error, text, source.path))
+        diagnostic = describe_error(error, text, source.path)
+        if len(diagnostics) < MAX_SYNTAX_ERRORS:
+            diagnostics.append(diagnostic)
+        elif len(diagnostics) == MAX_SYNTAX_ERRORS:
+            diagnostics.append(make(codes.TOO_MANY_ERRORS, f"too many syntax errors: only the first "
+                                    f"{MAX_SYNTAX_ERRORS} are reported", diagnostic.span, path=source.path,
+                                    help="fix these, then check the recipe again"))
         return _skip_line(error, text)
 
     try:
         tree = recipe_parser().parse(text, on_error=recover)
-    except UnexpectedInput as error:
-        if len(diagnostics) < MAX_SYNTAX_ERRORS:
-            diagnostics.append(describe_error(error, text, source.path))
-        line = getattr(error, "line", 0) or 0
-        diagnostics.append(make(codes.TOO_MANY_ERRORS, "too many syntax errors: the rest of the file was not read",
-                                Span(line, 1, line, 1), path=source.path))
+    except UnexpectedInput:
+        # recovery was impossible (it never is when every line ends with a newline); the error is reported
         return Parsed(ast.Recipe(), tuple(diagnostics), source)
-    recipe = _ToAst().transform(tree)
+    recipe: ast.Recipe = _ToAst().transform(tree)
     return Parsed(recipe, tuple(diagnostics), source)
 
 
@@ -284,7 +317,10 @@ def _skip_line(error: UnexpectedInput, text: str) -> bool:
     while state.value_stack and not is_line_boundary(state.value_stack[-1]):
         state.value_stack.pop()
         state.state_stack.pop()
-    counter = ip.lexer_thread.state.line_ctr
+    lexer_state = ip.lexer_thread.state
+    if lexer_state is None:
+        return False
+    counter = lexer_state.line_ctr
     if isinstance(error, UnexpectedToken):
         if error.token.type == "$END":
             return False

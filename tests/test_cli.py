@@ -192,7 +192,7 @@ def test_module_runs_as_console_script() -> None:
     assert (done.returncode, done.stdout.strip()) == (0, f"deidc {__version__}")
 
 
-def test_lint_of_folder_without_recipes_warns_and_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_lint_of_empty_folder_warns_and_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _write(tmp_path / "notes.txt", BAD)
     assert main(["lint", str(tmp_path)]) == 0
     assert "no recipe files found" in capsys.readouterr().err

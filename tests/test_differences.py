@@ -271,3 +271,10 @@ def test_d26_bundled_ct_keeps_pixel_data_and_transfer_syntax(tmp_path: Path) -> 
     assert out.PixelData == original.PixelData
     assert out.file_meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID
     assert "PatientName" not in out
+
+
+def test_d27_a_value_that_does_not_fit_the_vr_fails_the_file(tmp_path: Path) -> None:
+    ds = small()
+    ds.Rows = 512
+    with pytest.raises(ValueError, match="not a valid value for VR US"):
+        run(tmp_path, "%header\nREPLACE Rows abc", ds)

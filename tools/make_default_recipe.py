@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from pydicom.datadict import dictionary_VR, keyword_for_tag, repeater_has_keyword
+from pydicom.datadict import dictionary_VR, keyword_for_tag
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 TABLE: Final = ROOT / "deidc" / "data" / "ps3.15-table-e1-1.json"
@@ -113,10 +113,10 @@ def load_rows(path: Path) -> list[Row]:
 def effective_code(code: str) -> str:
     """Return the single action a (possibly combined) code stands for.
 
-    A combined code lists the actions allowed for different attribute Types, weakest
-    change first. Choose D when the code allows it (a dummy is valid for every Type),
-    otherwise Z (an empty value is valid for Type 2 and Type 3). C (clean) becomes Z:
-    deidc cannot clean, and an empty value carries nothing. ``X/Z/U*`` also becomes Z.
+    A combined code lists the actions allowed for an attribute whose Type differs between
+    IODs. Choose D when the code allows it (a dummy is valid for every Type), otherwise Z
+    (an empty value is valid for Type 2 and Type 3). C (clean) becomes Z: deidc cannot
+    clean, and an empty value carries nothing. ``X/Z/U*`` also becomes Z.
     """
     letters = code.replace(" ", "").split("/")
     if "D" in letters:
@@ -179,17 +179,13 @@ def rule_for(row: Row) -> Rule | Unexpressed:
         return Rule(row, verb, field, value)
     repeating = _REPEATING.fullmatch(row.tag)
     if repeating:
-        group, element = repeating.group(1), repeating.group(2)
+        # By tag text, not by repeater keyword: pydicom gives repeating-group elements
+        # no keyword (DataElement.keyword is ''), so `REMOVE OverlayData` matches nothing.
         verb, value = action_for(row.code, None)
-        if "x" not in element.lower():
-            keyword = keyword_for_tag(int(group + "00" + element, 16))
-            if keyword and repeater_has_keyword(keyword):
-                return Rule(row, verb, keyword, value)
-        if verb == "REMOVE":
-            return Rule(row, verb, _group_regex(group, element), value)
+        return Rule(row, verb, _group_regex(repeating.group(1), repeating.group(2)), value)
     if "ODD" in row.tag.upper():
-        return Unexpressed(row, "no field expression selects every private element of a dataset: run with "
-                                "remove_private=True (or the CLI's remove-private option)")
+        return Unexpressed(row, "left to remove_private=True (or the CLI's remove-private option), which removes "
+                                "every private element, creators included, at every depth")
     return Unexpressed(row, "this tag form has no field expression")
 
 

@@ -67,7 +67,7 @@ def _filter_blocks(recipe: ast.Recipe) -> Iterator[ast.LabelBlock]:
 
 
 def _section_word_span(section: ast.Section) -> Span:
-    return section.span.sub(1, len(section.keyword))
+    return section.span.sub(0, len(section.keyword) + 1)
 
 
 def check_format(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
@@ -97,8 +97,7 @@ def check_sections(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
     for section in recipe.sections:
         word_span = _section_word_span(section)
         if isinstance(section, ast.UnknownSection):
-            yield make(codes.UNKNOWN_SECTION, f"unknown section '%{section.keyword}'", word_span, path=ctx.path,
-                       suggestions=names.suggest(section.keyword, names.SECTIONS))
+            yield _unknown_section(section, word_span, ctx)
             continue
         kind = section.keyword.lower()
         if isinstance(section, _NAMED) and not section.name:
@@ -116,6 +115,20 @@ def check_sections(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
         seen.setdefault(key, section)
 
 
+def _unknown_section(section: ast.UnknownSection, span: Span, ctx: Context) -> Diagnostic:
+    if not section.keyword and section.name and section.name.lower() in names.SECTIONS:
+        word = section.name.lower()
+        return make(codes.UNKNOWN_SECTION, "a section word must follow '%' directly", span, path=ctx.path,
+                    suggestions=(f"%{word}",), help=f"write '%{word}' with no space after '%'")
+    sections = ", ".join(f"%{s}" for s in names.SECTIONS)
+    if not section.keyword:
+        return make(codes.UNKNOWN_SECTION, "'%' without a section word", span, path=ctx.path,
+                    help=f"the sections are {sections}")
+    suggestions = tuple(f"%{s}" for s in names.suggest(section.keyword.lstrip("%"), names.SECTIONS))
+    return make(codes.UNKNOWN_SECTION, f"unknown section '%{section.keyword}'", span, path=ctx.path,
+                suggestions=suggestions, help=None if suggestions else f"the sections are {sections}")
+
+
 def check_actions(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
     """Action words, where they stand, and their values."""
     for section, action in _header_lines(recipe):
@@ -131,10 +144,11 @@ def check_actions(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
 def _check_action(action: ast.Action, ctx: Context) -> Iterator[Diagnostic]:
     kind = names.HEADER_ACTIONS.get(action.verb)
     if kind is None:
-        if action.verb.upper() in names.GROUP_ACTIONS or action.verb.upper() == "LABEL":
-            where = "a %filter section" if action.verb.upper() == "LABEL" else "a %values or %fields section"
+        upper = action.verb.upper()
+        if upper in names.GROUP_ACTIONS or upper == "LABEL" or action.verb.lower() in names.CRITERIA:
+            where = "a %values or %fields section" if upper in names.GROUP_ACTIONS else "a %filter section"
             yield make(codes.WRONG_SECTION, f"'{action.verb}' belongs in {where}", action.verb_span, path=ctx.path,
-                       help="header actions are " + ", ".join(names.HEADER_ACTIONS))
+                       help=f"move the line to {where}; this section takes " + ", ".join(names.HEADER_ACTIONS))
             return
         yield make(codes.UNKNOWN_ACTION, f"unknown action '{action.verb}'", action.verb_span, path=ctx.path,
                    label="not an action", suggestions=names.suggest(action.verb, names.HEADER_ACTIONS),
@@ -144,7 +158,10 @@ def _check_action(action: ast.Action, ctx: Context) -> Iterator[Diagnostic]:
     needs_value = kind.value in ("ADD", "REPLACE", "JITTER")
     takes_value = needs_value or kind.value == "REMOVE"
     if needs_value and action.value is None:
-        yield make(codes.MISSING_VALUE, f"'{kind.value}' needs a value", action.span, path=ctx.path,
+        end = action.target.span
+        yield make(codes.MISSING_VALUE, f"'{kind.value}' needs a value", Span(
+            end.end_line, end.end_column, end.end_line, end.end_column + 1, end.end, end.end + 1), path=ctx.path,
+                   label="a value goes here",
                    help=f"write e.g. '{kind.value} {ctx_target(action)} " + ("1'" if kind.value == "JITTER"
                                                                             else "var:name'"))
     if not takes_value and action.value is not None:
@@ -157,13 +174,17 @@ def _check_action(action: ast.Action, ctx: Context) -> Iterator[Diagnostic]:
                        action.value.span, path=ctx.path, help="write e.g. 'JITTER StudyDate -30'")
     if isinstance(action.value, ast.DeidFunc):
         yield from _check_deid_func(action.value, ctx)
-    if kind.value == "ADD" and not _is_exact(action.target):
+    if kind.value == "ADD":
+        yield from _check_add_target(action.target, ctx)
+
+
+def _check_add_target(target: ast.Field, ctx: Context) -> Iterator[Diagnostic]:
+    if not _is_exact(target):
         yield make(codes.ADD_NEEDS_EXACT, "ADD creates one element: its field must be a keyword or a tag",
-                   action.target.span, path=ctx.path, help="write e.g. 'ADD PatientIdentityRemoved YES'")
-    elif kind.value == "ADD" and isinstance(action.target, ast.FieldName) and names.keyword(action.target.names[0]) is None:
-        word = action.target.names[0]
+                   target.span, path=ctx.path, help="write e.g. 'ADD PatientIdentityRemoved YES'")
+    elif isinstance(target, ast.FieldName) and names.keyword(word := target.names[0]) is None:
         yield make(codes.ADD_NEEDS_EXACT, f"ADD needs a DICOM keyword or a tag: '{word}' is neither",
-                   action.target.span, path=ctx.path, suggestions=names.suggest_keyword(word),
+                   target.span, path=ctx.path, suggestions=names.suggest_keyword(word),
                    help=None if names.suggest_keyword(word) else "write a keyword such as 'PatientIdentityRemoved'")
 
 
@@ -200,19 +221,25 @@ def _check_deid_func(func: ast.DeidFunc, ctx: Context) -> Iterator[Diagnostic]:
                        path=ctx.path)
 
 
+def _group_verbs(section: ast.ValuesSection | ast.FieldsSection) -> tuple[str, ...]:
+    return ("FIELD", "SPLIT") if isinstance(section, ast.ValuesSection) else ("FIELD",)
+
+
 def check_group_actions(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
     """FIELD and SPLIT lines, and their options."""
     for section, line in _group_lines(recipe):
-        allowed = ("FIELD", "SPLIT") if isinstance(section, ast.ValuesSection) else ("FIELD",)
+        allowed = _group_verbs(section)
         kind = section.keyword.lower()
         if line.verb not in allowed:
-            if line.verb in names.HEADER_ACTIONS:
+            if line.verb.upper() in names.HEADER_ACTIONS:
                 yield make(codes.WRONG_SECTION, f"'{line.verb}' belongs in '%header', not '%{kind}'", line.verb_span,
-                           path=ctx.path, help=f"'%{kind}' lists take " + " and ".join(allowed))
+                           path=ctx.path, help=f"move the line to '%header'; '%{kind}' lists take "
+                           + " and ".join(allowed))
             else:
                 yield make(codes.UNKNOWN_ACTION, f"unknown action '{line.verb}' in '%{kind}'", line.verb_span,
                            path=ctx.path, suggestions=names.suggest(line.verb, allowed),
-                           help=None if names.suggest(line.verb, allowed) else f"'%{kind}' takes " + " and ".join(allowed))
+                           help=None if names.suggest(line.verb, allowed)
+                           else f"'%{kind}' takes " + " and ".join(allowed))
             continue
         if isinstance(line.target, ast.FieldGroup):
             yield make(codes.GROUP_IN_GROUP, "a list cannot be built from another list", line.target.span,
@@ -242,8 +269,9 @@ def check_fields(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
     """Every field expression resolves; list references name defined lists."""
     targets: list[ast.Field] = [a.target for s, a in _header_lines(recipe) if s is not None
                                 and not isinstance(s, ast.UnknownSection) and a.verb in names.HEADER_ACTIONS
-                                and a.verb != "ADD"]
-    targets += [g.target for _, g in _group_lines(recipe)]
+                                and (a.verb != "ADD" or isinstance(a.target, ast.FieldTag))]
+    targets += [g.target for s, g in _group_lines(recipe)
+                if g.verb in _group_verbs(s) and not isinstance(g.target, ast.FieldGroup)]
     for target in targets:
         _, problems = resolve_field(target)
         for problem in problems:
@@ -257,15 +285,28 @@ def check_fields(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
                            else f"define it with '%{target.kind} {target.name}'")
 
 
-def check_unused_lists(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
-    """Lists that no action refers to."""
+def _variables(recipe: ast.Recipe) -> dict[str, ast.VarRef]:
+    return {a.value.name: a.value for _, a in _header_lines(recipe) if isinstance(a.value, ast.VarRef)}
+
+
+def check_list_names(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
+    """List names: one word each, used by some action, and not also the name of a ``var:``."""
+    variables = _variables(recipe)
     for section in recipe.sections:
-        if isinstance(section, (ast.ValuesSection, ast.FieldsSection)) and section.name:
-            kind = section.keyword.lower()
-            if section.name not in ctx.used.get(kind, frozenset()):
-                yield make(codes.UNUSED_LIST, f"the list '{section.name}' is never used", section.span.sub(
-                    0, len(section.keyword) + 1), path=ctx.path,
-                    help=f"refer to it as '{kind}:{section.name}' in '%header', or remove it")
+        if not isinstance(section, (ast.ValuesSection, ast.FieldsSection)) or not section.name:
+            continue
+        kind, name, span = section.keyword.lower(), section.name, _section_word_span(section)
+        if any(c.isspace() for c in name):
+            word = "_".join(name.split())
+            yield make(codes.LIST_NAME_HAS_SPACE, f"the list name '{name}' has a space: '{kind}:' cannot refer to it",
+                       span, path=ctx.path, help=f"write it as one word, e.g. '%{kind} {word}'")
+        elif name in variables:
+            yield make(codes.LIST_SHADOWS_NAME, f"'var:{name}' reads the list '{name}', not a variable",
+                       variables[name].span, path=ctx.path,
+                       help="lists and variables share one namespace: rename the list or the variable")
+        elif name not in ctx.used.get(kind, frozenset()):
+            yield make(codes.UNUSED_LIST, f"the list '{name}' is never used", span, path=ctx.path,
+                       help=f"refer to it as '{kind}:{name}' in '%header', or remove it")
 
 
 def check_filters(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
@@ -285,6 +326,13 @@ def check_filters(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
 
 def _check_criterion(criterion: ast.Criterion, ctx: Context) -> Iterator[Diagnostic]:
     word = criterion.word.lower()
+    upper = criterion.word.upper()
+    if word not in names.CRITERIA and (upper in names.HEADER_ACTIONS or upper in names.GROUP_ACTIONS):
+        where = "'%header'" if upper in names.HEADER_ACTIONS else "a %values or %fields section"
+        yield make(codes.WRONG_SECTION, f"'{criterion.word}' belongs in {where}, not in a %filter section",
+                   criterion.word_span, path=ctx.path,
+                   help="a LABEL block holds criteria (" + ", ".join(names.CRITERIA) + ") and coordinates")
+        return
     if word not in names.CRITERIA:
         yield make(codes.UNKNOWN_CRITERION, f"unknown filter criterion '{criterion.word}'", criterion.word_span,
                    path=ctx.path, suggestions=names.suggest(criterion.word, (*names.CRITERIA, "LABEL")),
@@ -319,5 +367,5 @@ CHECKS: Final[tuple[Check, ...]] = (
     check_group_actions,
     check_fields,
     check_filters,
-    check_unused_lists,
+    check_list_names,
 )

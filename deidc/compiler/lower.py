@@ -107,7 +107,7 @@ def _label(block: ast.LabelBlock, source: Source) -> Label:
         match line:
             case ast.Member(operator=lead, criteria=criteria, operators=operators):
                 lines.append(FilterLine(
-                    _OPERATORS.get(lead or "", None),
+                    _OPERATORS.get(lead or ""),
                     tuple(_criterion(c) for c in criteria),
                     tuple(_OPERATORS[o] for o in operators),
                 ))

@@ -20,9 +20,9 @@ from deidc.plan import (
     SelectAll,
     SelectFields,
     SelectGroup,
-    Selector,
     SelectName,
     SelectNothing,
+    Selector,
     SelectPath,
     SelectPattern,
     SelectPrivate,
@@ -80,11 +80,20 @@ def resolve_field(field: ast.Field) -> Resolved:
         case ast.FieldGroup(kind=kind, name=name):
             if not name:
                 return SelectNothing("no list name"), (
-                    Problem(codes.UNKNOWN_LIST, f"'{kind}:' needs the name of a %{kind} list"),)
+                    Problem(codes.UNKNOWN_LIST, f"'{kind}:' needs the name of a %{kind} list",
+                            f"write e.g. '{kind}:my_list', where '%{kind} my_list' defines the list"),)
             return (SelectValues(name) if kind == "values" else SelectFields(name)), ()
         case ast.FieldMalformed(text=text):
-            return SelectNothing("malformed"), (Problem(codes.MALFORMED_FIELD, f"'{text}' is not a field", _FORMS_HELP),)
+            return SelectNothing("malformed"), (_malformed(text),)
     raise AssertionError(field)
+
+
+def _malformed(text: str) -> Problem:
+    if any(c.isspace() for c in text):
+        joined = "".join(text.split())
+        return Problem(codes.MALFORMED_FIELD, f"'{text}' is not a field: a field has no spaces",
+                       f"write it without spaces, e.g. '{joined}'")
+    return Problem(codes.MALFORMED_FIELD, f"'{text}' is not a field", _FORMS_HELP)
 
 
 def _resolve_name(parts: tuple[str, ...]) -> Resolved:
@@ -104,7 +113,8 @@ def _resolve_name(parts: tuple[str, ...]) -> Resolved:
     offset = 0
     for part in parts:
         if names.keyword(part) is None:
-            problems.append(Problem(codes.UNKNOWN_KEYWORD, f"'{part}' is not a DICOM keyword: this path matches nothing",
+            problems.append(Problem(codes.UNKNOWN_KEYWORD,
+                                    f"'{part}' is not a DICOM keyword: this path matches nothing",
                                     suggestions=names.suggest_keyword(part), offset=offset, length=len(part)))
         offset += len(part) + 2
     return SelectPath(tuple(p.lower() for p in parts)), tuple(problems)

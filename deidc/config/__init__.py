@@ -129,7 +129,7 @@ class DeidRecipe:
 
     def get_actions(self, action: str | None = None, field: str | None = None) -> list[dict[str, str]]:
         """Return the header actions, optionally only those of one action and/or field (any case)."""
-        actions = list(self._section("header") or [])  # type: ignore[call-overload]
+        actions: list[dict[str, str]] = list(self._section("header") or [])  # type: ignore[call-overload]
         if action is not None:
             actions = [a for a in actions if a["action"].upper() == action.upper()]
         if field is not None:

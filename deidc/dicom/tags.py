@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
-from pydicom.datadict import DicomDictionary, keyword_dict
+from pydicom._dicom_dict import DicomDictionary
+from pydicom.datadict import keyword_dict
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
@@ -54,7 +55,7 @@ def find_tag(term: str, VR: str | None = None, VM: str | None = None,  # noqa: N
              retired: bool = False) -> dict[object, tuple[str, str, str, str, str]]:
     """Return dictionary entries whose keyword or name matches a regular expression."""
     regex = re.compile(term, re.IGNORECASE)
-    found = {}
+    found: dict[object, tuple[str, str, str, str, str]] = {}
     for tag, entry in DicomDictionary.items():
         vr, vm, name, is_retired, keyword = entry
         if (regex.search(keyword) or regex.search(name)) and (VR is None or vr == VR) and (

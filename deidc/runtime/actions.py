@@ -15,7 +15,7 @@ from pydicom.datadict import dictionary_has_tag, dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
-from deidc.plan import ActionKind, SelectPrivate, Selector, SelectTag, Step
+from deidc.plan import ActionKind, Selector, SelectPrivate, SelectTag, Step
 from deidc.runtime.dates import NotADate, shift
 from deidc.runtime.values import ValueProblem, resolve
 from deidc.runtime.walk import Entry

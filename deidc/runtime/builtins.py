@@ -50,12 +50,20 @@ def _dicom_uuid(value: object, vr: str, name: str, args: Mapping[str, str]) -> o
 
 
 def _pydicom_uuid(value: object, vr: str, name: str, args: Mapping[str, str]) -> object:
+    if value is None or value == "":
+        return value  # nothing to map: an empty UID stays empty (deid gives every empty UID one new UID)
+    if isinstance(value, (list, tuple)) or (vr == "UI" and not isinstance(value, str)):
+        return [_one_uid(v, args) for v in value]  # type: ignore[union-attr]
+    return _one_uid(value, args)
+
+
+def _one_uid(value: object, args: Mapping[str, str]) -> str:
     prefix_text = args.get("prefix", "2.25.")
     prefix = None if prefix_text.lower() in ("none", "null") else prefix_text
     stable = _flag(args, "stable_remapping", True)
     entropy = [str(value)] if stable else None
     try:
-        return str(generate_uid(prefix=prefix, entropy_srcs=entropy))
+        return str(generate_uid(prefix=prefix, entropy_srcs=entropy))  # type: ignore[arg-type]
     except ValueError as error:
         raise BuiltinError(f"bad UID prefix '{prefix_text}': {error}") from error
 

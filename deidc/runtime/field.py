@@ -57,7 +57,7 @@ class DicomField:
         """Return whether ``vr:XX`` or ``group:GGGG`` describes this element."""
         what, _, arg = expression.partition(":")
         if what.lower() == "vr":
-            return bool(self.element.VR == arg[:2].upper())
+            return bool(arg[:2].upper() == self.element.VR)
         if what.lower() == "group":
             return bool(int(self.element.tag) >> 16 == int(arg, 16))
         return False

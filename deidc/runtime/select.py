@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from pydicom.datadict import keyword_for_tag
 
 from deidc.plan import (
     PatternKind,
@@ -19,9 +20,9 @@ from deidc.plan import (
     SelectAll,
     SelectFields,
     SelectGroup,
-    Selector,
     SelectName,
     SelectNothing,
+    Selector,
     SelectPath,
     SelectPattern,
     SelectPrivate,
@@ -60,15 +61,22 @@ def targets(entry: Entry) -> list[str]:
     return found
 
 
+@functools.lru_cache(maxsize=4096)
+def keyword_of(tag: int) -> str:
+    """Return the dictionary keyword of a tag, repeating groups (``OverlayData`` of 6002) included."""
+    return str(keyword_for_tag(tag))
+
+
 def _identity_match(selector: Selector, entry: Entry) -> bool:
     match selector:
         case SelectAll():
             return True
         case SelectTag(tag=tag, keyword=keyword):
             element = entry.element
-            return int(element.tag) == tag or (bool(keyword) and element.keyword == keyword)
+            return int(element.tag) == tag or (bool(keyword) and keyword_of(int(element.tag)) == keyword)
         case SelectName(name=name):
-            return name in (entry.element.keyword.lower(), element_name(entry).lower(), entry.nested_name.lower())
+            keyword = keyword_of(entry.tag).lower()
+            return name in (keyword, element_name(entry).lower(), entry.nested_name.lower())
         case SelectPath(names=names):
             return tuple(n.lower() for n in entry.names) == names
         case SelectPrivate(group=group, creator=creator, offset=offset):
@@ -80,7 +88,7 @@ def _identity_match(selector: Selector, entry: Entry) -> bool:
             found = any(regex.search(t) for t in targets(entry))
             return not found if kind is PatternKind.EXCEPT else found
         case SelectVR(vr=vr):
-            return entry.element.VR == vr
+            return vr == entry.element.VR
         case SelectGroup(group=group):
             return entry.tag >> 16 == group
         case SelectNothing():
