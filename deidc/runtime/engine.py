@@ -9,7 +9,8 @@ this module carries out their edits.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+import heapq
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
@@ -19,7 +20,7 @@ from deidc.runtime import actions
 from deidc.runtime.actions import Edit, Remove, SetValue
 from deidc.runtime.field import DicomField
 from deidc.runtime.groups import extract_fields, extract_values
-from deidc.runtime.select import Matcher
+from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.values import ValueProblem
 from deidc.runtime.walk import DEFAULT_SKIP, Entry, walk
 
@@ -66,6 +67,7 @@ def execute(
     remove_private: bool = False,
     disable_skip: bool = False,
     skip: frozenset[str] = DEFAULT_SKIP,
+    record_values: bool = True,
 ) -> Execution:
     """Run ``plan`` on ``dataset`` in place; ``lookup`` holds variables and functions and gains the lists."""
     matcher = matcher or Matcher()
@@ -75,29 +77,29 @@ def execute(
                 del dataset[element.tag]
     if remove_private:
         dataset.remove_private_tags()
-    entries = _working_set(plan, dataset, matcher, frozenset() if disable_skip else skip)
+    index = matcher.index(plan)
+    entries = _working_set(index, dataset, matcher, frozenset() if disable_skip else skip)
     groups: dict[str, object] = {}
     for values in plan.values:
         groups[values.name] = extract_values(values, entries, matcher)
     for fields in plan.fields:
         groups[fields.name] = extract_fields(fields, entries, matcher)
     lookup.update(groups)
-    run = _Run(plan, dataset, lookup, matcher, entries)
-    for step in plan.steps:
-        run.step(step)
+    run = _Run(index, dataset, lookup, matcher, entries, record_values)
+    for position in run.positions():
+        run.step(position, plan.steps[position])
     run.finish()
     return Execution([e for e in run.entries if e.live], groups, run.changes)
 
 
-def _working_set(plan: Plan, dataset: Dataset, matcher: Matcher, skip: frozenset[str]) -> list[Entry]:
+def _working_set(index: PlanIndex, dataset: Dataset, matcher: Matcher, skip: frozenset[str]) -> list[Entry]:
     everything = list(walk(dataset, skip))
-    keep = [s.selector for s in plan.steps if s.action is ActionKind.KEEP]
-    if not keep:
+    if not index.keep_static and not index.keep_dynamic:
         return everything
     kept_tags: set[int] = set()
     kept_addresses: set[tuple[int, ...]] = set()
     for entry in everything:
-        if any(matcher.matches(selector, entry, {}) for selector in keep):
+        if matcher.decide(index, entry).kept or any(matcher.matches(k, entry, {}) for k in index.keep_dynamic):
             if len(entry.address) == 1:
                 kept_tags.add(entry.tag)
             else:
@@ -112,47 +114,88 @@ def _working_set(plan: Plan, dataset: Dataset, matcher: Matcher, skip: frozenset
     return result
 
 
+class _LazyField:
+    """Builds the ``DicomField`` a ``func:`` receives only if a function is actually called."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+
+    def get(self) -> DicomField:
+        return DicomField.from_entry(self.entry)
+
+
 class _Run:
     """The state of one plan's run on one dataset."""
 
-    def __init__(self, plan: Plan, dataset: Dataset, lookup: MutableMapping[str, object], matcher: Matcher,
-                 entries: list[Entry]) -> None:
-        self.plan = plan
+    def __init__(self, index: PlanIndex, dataset: Dataset, lookup: MutableMapping[str, object], matcher: Matcher,
+                 entries: list[Entry], record_values: bool = True) -> None:
+        self.index = index
+        self.record_values = record_values
         self.dataset = dataset
         self.lookup = lookup
         self.matcher = matcher
         self.entries = entries
         self.changes: list[Change] = []
-        self.shielding = [s.selector for s in plan.steps if s.action in (ActionKind.REPLACE, ActionKind.JITTER)]
         self.deferred: dict[int, tuple[Entry, Step]] = {}
         self.written: set[int] = set()
+        self.buckets: dict[int, list[Entry]] = {}
+        self.pending: list[int] = sorted(index.dynamic | index.adds)
+        self.scheduled: set[int] = set(self.pending)
+        for entry in entries:
+            self._file(entry, -1)
 
-    def step(self, step: Step) -> None:
+    def positions(self) -> Iterator[int]:
+        """Yield, in order, the positions of the steps that may act (ADD may schedule later steps)."""
+        while self.pending:
+            position = heapq.heappop(self.pending)
+            self.scheduled.discard(position)
+            yield position
+
+    def _file(self, entry: Entry, after: int) -> None:
+        """Put an entry in the bucket of every identity-only step after position ``after`` that selects it."""
+        for position in self.matcher.decide(self.index, entry).steps:
+            if position > after:
+                bucket = self.buckets.get(position)
+                if bucket is None:
+                    bucket = self.buckets[position] = []
+                    if position not in self.scheduled:
+                        self.scheduled.add(position)
+                        heapq.heappush(self.pending, position)
+                bucket.append(entry)
+
+    def step(self, position: int, step: Step) -> None:
         if step.action is ActionKind.KEEP:
             return
         if step.action is ActionKind.ADD:
-            self._add(step)
+            self._add(position, step)
             return
-        for entry in self.matcher.select(step.selector, self.entries, self.lookup):
+        if position in self.index.dynamic:
+            candidates = self.matcher.select(step.selector, self.entries, self.lookup)
+        else:
+            candidates = self.buckets.pop(position, [])
+        for entry in candidates:
             if not entry.live:
-                continue  # removed with its sequence by an earlier match of this step
+                continue  # removed (or emptied) with its sequence by an earlier action
             edit = self._decide(step, entry)
             self._apply(step, entry, edit)
 
     def _decide(self, step: Step, entry: Entry) -> Edit:
         try:
-            return actions.decide(step, entry, self.dataset, self.lookup, DicomField.from_entry(entry))
+            return actions.decide(step, entry, self.dataset, self.lookup, _LazyField(entry))
         except ValueProblem as problem:
             raise StepError(step, entry.uid, str(problem)) from problem
 
     def _apply(self, step: Step, entry: Entry, edit: Edit) -> None:
         if isinstance(edit, Remove):
-            if any(self.matcher.matches(s, entry, self.lookup) for s in self.shielding):
+            if self.matcher.decide(self.index, entry).shielded or any(
+                    self.matcher.matches(s, entry, {}) for s in self.index.shield_dynamic):
                 self.deferred.setdefault(id(entry), (entry, step))
                 return
             self._remove(entry, step)
         elif isinstance(edit, SetValue):
-            before = entry.element.value
+            before = entry.element.value if self.record_values else None
             try:
                 actions.set_value(entry.element, edit)
             except (ValueError, TypeError, OverflowError) as error:
@@ -160,17 +203,19 @@ class _Run:
                                 f"{error}") from error
             if step.action in (ActionKind.REPLACE, ActionKind.JITTER):
                 self.written.add(id(entry))
+            if entry.element.VR == "SQ" and not entry.element.value:
+                entry.cleared = True
             self._record(entry, step, before, entry.element.value)
 
     def _remove(self, entry: Entry, step: Step) -> None:
-        before = entry.element.value
-        tag = entry.element.tag
+        before = entry.element.value if self.record_values else None
+        tag = entry.tag
         if tag in entry.parent:
             del entry.parent[tag]
         entry.alive = False
         self._record(entry, step, before, None)
 
-    def _add(self, step: Step) -> None:
+    def _add(self, position: int, step: Step) -> None:
         target = actions.add_target(step.selector, self.dataset)
         if target is None:
             return
@@ -194,11 +239,11 @@ class _Run:
         container[tag] = element
         entry = Entry((tag,), container[tag], container, (element.keyword,), container is not self.dataset, None)
         self.entries.append(entry)
+        self._file(entry, position)
         self._record(entry, step, before, element.value)
 
     def _record(self, entry: Entry, step: Step, before: object, after: object) -> None:
-        self.changes.append(Change(entry.uid, entry.element.keyword, step.action.value, str(step.origin),
-                                   before, after))
+        self.changes.append(Change(entry.uid, entry.names[-1], step.action.value, str(step.origin), before, after))
 
     def finish(self) -> None:
         """Carry out the removals that a REPLACE/JITTER shielded but never wrote (deid would leak them)."""

@@ -12,10 +12,10 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from pydicom.datadict import keyword_for_tag
-
 from deidc.plan import (
+    ActionKind,
     PatternKind,
+    Plan,
     SelectAddress,
     SelectAll,
     SelectFields,
@@ -30,7 +30,7 @@ from deidc.plan import (
     SelectValues,
     SelectVR,
 )
-from deidc.runtime.walk import Entry, tag_text
+from deidc.runtime.walk import Entry, keyword_of, tag_text
 
 
 @functools.lru_cache(maxsize=1024)
@@ -54,17 +54,11 @@ def element_name(entry: Entry) -> str:
 def targets(entry: Entry) -> list[str]:
     """Return the texts a pattern expander searches for this element."""
     tag = entry.tag
-    found = [entry.nested_name.lower(), tag_text(tag), f"{tag:08X}", element_name(entry), entry.element.keyword]
+    found = [entry.nested_name.lower(), tag_text(tag), f"{tag:08X}", element_name(entry), keyword_of(tag)]
     if entry.creator is not None:
         private = f'{tag >> 16:04X},"{entry.creator}",{tag & 0xFF:02X}'
         found += [f"({private})", private]
     return found
-
-
-@functools.lru_cache(maxsize=4096)
-def keyword_of(tag: int) -> str:
-    """Return the dictionary keyword of a tag, repeating groups (``OverlayData`` of 6002) included."""
-    return str(keyword_for_tag(tag))
 
 
 def _identity_match(selector: Selector, entry: Entry) -> bool:
@@ -72,8 +66,7 @@ def _identity_match(selector: Selector, entry: Entry) -> bool:
         case SelectAll():
             return True
         case SelectTag(tag=tag, keyword=keyword):
-            element = entry.element
-            return int(element.tag) == tag or (bool(keyword) and keyword_of(int(element.tag)) == keyword)
+            return entry.tag == tag or (bool(keyword) and keyword_of(entry.tag) == keyword)
         case SelectName(name=name):
             keyword = keyword_of(entry.tag).lower()
             return name in (keyword, element_name(entry).lower(), entry.nested_name.lower())
@@ -88,12 +81,51 @@ def _identity_match(selector: Selector, entry: Entry) -> bool:
             found = any(regex.search(t) for t in targets(entry))
             return not found if kind is PatternKind.EXCEPT else found
         case SelectVR(vr=vr):
-            return vr == entry.element.VR
+            return entry.vr == vr
         case SelectGroup(group=group):
             return entry.tag >> 16 == group
         case SelectNothing():
             return False
     raise AssertionError(selector)
+
+
+_DYNAMIC = (SelectAddress, SelectValues, SelectFields)
+
+
+def is_dynamic(selector: Selector) -> bool:
+    """Return whether a selector depends on more than an element's identity (values, lists, item indexes)."""
+    return isinstance(selector, _DYNAMIC)
+
+
+class PlanIndex:
+    """A plan's steps sorted by how they select, computed once per plan."""
+
+    def __init__(self, plan: Plan) -> None:
+        """Split the plan's steps into identity-only and dynamic ones, and collect KEEP and shield selectors."""
+        self.plan = plan
+        acting = [(i, s) for i, s in enumerate(plan.steps) if s.action not in (ActionKind.KEEP, ActionKind.ADD)]
+        self.static = tuple(i for i, s in acting if not is_dynamic(s.selector))
+        self.dynamic = frozenset(i for i, s in acting if is_dynamic(s.selector))
+        self.adds = frozenset(i for i, s in enumerate(plan.steps) if s.action is ActionKind.ADD)
+        keep = [s.selector for s in plan.steps if s.action is ActionKind.KEEP]
+        # deid resolves KEEP and the REMOVE shield without the lists: values:/fields: protect nothing
+        self.keep_static = tuple(k for k in keep if not is_dynamic(k))
+        self.keep_dynamic = tuple(k for k in keep if isinstance(k, SelectAddress))
+        shield = [s.selector for s in plan.steps if s.action in (ActionKind.REPLACE, ActionKind.JITTER)]
+        self.shield_static = tuple(k for k in shield if not is_dynamic(k))
+        self.shield_dynamic = tuple(k for k in shield if isinstance(k, SelectAddress))
+
+
+class Decision:
+    """What a plan decides for one element identity, for a whole batch."""
+
+    __slots__ = ("kept", "shielded", "steps")
+
+    def __init__(self, steps: tuple[int, ...], kept: bool, shielded: bool) -> None:
+        """Record the identity-only steps that select it, and whether KEEP or a REPLACE/JITTER covers it."""
+        self.steps = steps  #: indexes of the identity-only steps that select it
+        self.kept = kept  #: a KEEP selects it
+        self.shielded = shielded  #: a REPLACE or JITTER selects it
 
 
 class Matcher:
@@ -102,6 +134,28 @@ class Matcher:
     def __init__(self) -> None:
         """Start with an empty cache."""
         self._cache: dict[tuple[Selector, tuple[object, ...]], bool] = {}
+        self._indexes: dict[int, PlanIndex] = {}
+        self._decisions: dict[tuple[int, tuple[object, ...]], Decision] = {}
+
+    def index(self, plan: Plan) -> PlanIndex:
+        """Return the (cached) index of a plan."""
+        found = self._indexes.get(id(plan))
+        if found is None or found.plan is not plan:
+            found = self._indexes[id(plan)] = PlanIndex(plan)
+        return found
+
+    def decide(self, index: PlanIndex, entry: Entry) -> Decision:
+        """Return the identity-only decision of a plan for an entry (computed once per identity)."""
+        key = (id(index), entry.identity)
+        found = self._decisions.get(key)
+        if found is None:
+            steps = index.plan.steps
+            found = self._decisions[key] = Decision(
+                tuple(i for i in index.static if self.matches(steps[i].selector, entry, {})),
+                any(self.matches(k, entry, {}) for k in index.keep_static),
+                any(self.matches(k, entry, {}) for k in index.shield_static),
+            )
+        return found
 
     def matches(self, selector: Selector, entry: Entry, groups: Mapping[str, object]) -> bool:
         """Return whether ``selector`` selects ``entry`` (groups: the computed lists)."""

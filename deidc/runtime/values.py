@@ -66,7 +66,8 @@ def resolve(
             if not callable(function):
                 raise ValueProblem(f"the function '{func}' is not defined")
             call: Callable[..., object] = function
-            return call(item=lookup, value=f"func:{func}", field=field, dicom=dataset)
+            get = getattr(field, "get", None)
+            return call(item=lookup, value=f"func:{func}", field=get() if callable(get) else field, dicom=dataset)
         case ValueDeidFunc(name=builtin, args=args):
             try:
                 return BUILTINS[builtin](current, vr, name, dict(args))

@@ -7,12 +7,13 @@ tags and item indexes; ``uid`` is deid's string form of it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Final
 
+from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
-from pydicom.tag import BaseTag
 
 #: elements deid never lets a recipe see, with their subtrees (unless skip is disabled)
 DEFAULT_SKIP: Final[frozenset[str]] = frozenset({
@@ -33,36 +34,46 @@ def address_uid(address: tuple[int, ...]) -> str:
 
 
 class Entry:
-    """One element of the working set, with where it lives."""
+    """One element of the working set, with where it lives (its value is read only when needed)."""
 
-    __slots__ = ("address", "element", "parent", "names", "filemeta", "creator", "alive", "up")
+    __slots__ = ("address", "parent", "names", "filemeta", "creator", "alive", "up", "cleared", "tag", "vr",
+                 "_element", "_identity")
 
-    def __init__(self, address: tuple[int, ...], element: DataElement, parent: Dataset, names: tuple[str, ...],
-                 filemeta: bool, creator: str | None, up: Entry | None = None) -> None:
-        """Record an element, its address, its container and its keyword path."""
+    def __init__(self, address: tuple[int, ...], element: DataElement | None, parent: Dataset,
+                 names: tuple[str, ...], filemeta: bool, creator: str | None, up: Entry | None = None,
+                 vr: str | None = None) -> None:
+        """Record an element (or only its tag and VR), its address, its container and its keyword path."""
         self.address = address  #: tags and item indexes from the top level
-        self.element = element  #: the live element
         self.parent = parent  #: the dataset (or file meta, or item) that holds it
         self.names = names  #: keywords from the top level ('' for private elements)
         self.filemeta = filemeta  #: whether it is a file-meta element
         self.creator = creator  #: the private creator of its block, if private
         self.alive = True  #: False once removed
         self.up = up  #: the entry of the sequence that holds it, if nested
+        self.cleared = False  #: True once a sequence is blanked (its items are gone)
+        self.tag = address[-1]  #: the element's tag as an int
+        self._element = element
+        self.vr: str = vr if vr is not None else (element.VR if element is not None else "UN")  #: its VR
+        self._identity: tuple[object, ...] | None = None
+
+    @property
+    def element(self) -> DataElement:
+        """Return the live element (pydicom converts a raw element on first access)."""
+        if self._element is None:
+            self._element = self.parent[self.tag]
+        return self._element
 
     @property
     def live(self) -> bool:
         """Return whether this element and every sequence above it are still present."""
-        entry: Entry | None = self
+        if not self.alive:
+            return False
+        entry = self.up
         while entry is not None:
-            if not entry.alive:
+            if not entry.alive or entry.cleared:
                 return False
             entry = entry.up
         return True
-
-    @property
-    def tag(self) -> int:
-        """Return the element's tag as an int."""
-        return int(self.element.tag)
 
     @property
     def uid(self) -> str:
@@ -77,22 +88,52 @@ class Entry:
     @property
     def identity(self) -> tuple[object, ...]:
         """Return what selectors that ignore values and item indexes may depend on."""
-        return (self.names, int(self.element.tag), self.element.VR, self.creator)
+        if self._identity is None:
+            self._identity = (self.names, self.tag, self.vr, self.creator)
+        return self._identity
 
 
-def private_creator(dataset: Dataset, tag: BaseTag) -> str | None:
+@functools.lru_cache(maxsize=8192)
+def keyword_of(tag: int) -> str:
+    """Return the dictionary keyword of a tag ('' for private and unknown tags), repeating groups included."""
+    return str(keyword_for_tag(tag))
+
+
+@functools.lru_cache(maxsize=64)
+def skip_tags(skip: frozenset[str]) -> frozenset[int]:
+    """Return the tags named in a skip list of keywords and ``(gggg,eeee)`` strings."""
+    tags = set()
+    for item in skip:
+        tag = tag_for_keyword(item)
+        if tag is not None:
+            tags.add(int(tag))
+        elif len(item) == 11 and item[0] == "(" and item[5] == "," and item[10] == ")":
+            try:
+                tags.add(int(item[1:5] + item[6:10], 16))
+            except ValueError:
+                continue
+    return frozenset(tags)
+
+
+def private_creator(dataset: Dataset, tag: int) -> str | None:
     """Return the creator of a private element's block, or None."""
-    if not tag.is_private or tag.element < 0x1000:
+    group, element = tag >> 16, tag & 0xFFFF
+    if not group % 2 or element < 0x1000:
         return None
-    creator = dataset.get((tag.group, tag.element >> 8))
-    if creator is None:
+    creator_tag = (group << 16) | (element >> 8)
+    if creator_tag not in dataset:
         return None
-    value = creator.value
+    value = dataset[creator_tag].value
     return value if isinstance(value, str) else None
 
 
 def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP) -> Iterator[Entry]:
-    """Yield the working set of a dataset in deid's order, leaving out skipped elements."""
+    """Yield the working set of a dataset in deid's order, leaving out skipped elements.
+
+    Elements are not converted from their raw form unless they are sequences (to walk
+    into) or their VR is not recorded in the file.
+    """
+    skipped = skip_tags(skip) if skip else frozenset()
     queue: list[tuple[Dataset, tuple[int, ...], tuple[str, ...], bool, Entry | None]] = [(dataset, (), (), False, None)]
     meta = getattr(dataset, "file_meta", None)
     if meta is not None:
@@ -101,20 +142,27 @@ def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP) -> Iterator[Entr
     while head < len(queue):
         container, prefix, names, filemeta, up = queue[head]
         head += 1
-        for element in _elements(container):
-            tag = element.tag
-            keyword = element.keyword
-            if skip and (keyword in skip or tag_text(tag) in skip):
+        creators: dict[int, str | None] = {}
+        for tag in sorted(container.keys()):
+            number = int(tag)
+            if number in skipped:
                 continue
-            address = (*prefix, int(tag))
-            path = (*names, keyword)
-            entry = Entry(address, element, container, path, filemeta, private_creator(container, tag), up)
+            raw = container.get_item(tag)
+            vr = getattr(raw, "VR", None)
+            element = None
+            if vr is None or vr == "SQ":
+                element = container[tag]
+                vr = element.VR
+            address = (*prefix, number)
+            path = (*names, keyword_of(number))
+            creator = None
+            if number >> 16 & 1 and number & 0xFFFF >= 0x1000:
+                block = number >> 8
+                if block not in creators:
+                    creators[block] = private_creator(container, number)
+                creator = creators[block]
+            entry = Entry(address, element, container, path, filemeta, creator, up, vr)
             yield entry
-            if element.VR == "SQ" and element.value is not None:
+            if vr == "SQ" and element is not None and element.value is not None:
                 for index, item in enumerate(element.value):
                     queue.append((item, (*address, index), path, False, entry))
-
-
-def _elements(container: Dataset) -> Iterator[DataElement]:
-    for tag in sorted(container.keys()):
-        yield container[tag]
