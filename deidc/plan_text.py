@@ -156,9 +156,12 @@ def _label_rows(label: Label) -> list[_Row]:
         text = _line_text(line)
         if len(line.criteria) > 1 and len(label.lines) > 1:
             text = f"({text})"
+        joiner = "  if"
+        if index:
+            joiner = "  or" if line.operator == "or" else "  and"
         if index and line.operator == "or":
-            text += "  (written '||': deid reads it as 'and')"
-        rows.append(("", "  and" if index else "  if", text, ""))
+            text += "  (deid 0.4.13 reads this '||' as 'and')"
+        rows.append(("", joiner, text, ""))
     if not label.lines:
         rows.append(("", "  if", "(no criteria)", ""))
     for region in label.regions:

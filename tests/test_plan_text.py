@@ -153,6 +153,8 @@ def test_filter_summary_shows_labels_lines_and_regions() -> None:
     assert lines[start + 5].split() == ["keep", "all"]
 
 
-def test_filter_summary_notes_a_leading_or_read_as_and() -> None:
+def test_filter_summary_shows_a_leading_or_and_notes_how_deid_reads_it() -> None:
     recipe = "FORMAT dicom\n%filter f\nLABEL x\n  contains Modality CT\n  || contains Modality DX\n"
-    assert "(written '||': deid reads it as 'and')" in _plan(recipe).to_text()
+    text = _plan(recipe).to_text()
+    assert "or   Modality (0008,0060) contains \"DX\"" in text
+    assert "(deid 0.4.13 reads this '||' as 'and')" in text
