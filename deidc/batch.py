@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -89,7 +90,7 @@ def process_file(plan: Plan, path: str, relative: str, options: BatchOptions, ma
     lookup: dict[str, object] = dict(options.variables)
     try:
         result = execute(plan, dataset, lookup, matcher=matcher, strip_sequences=options.strip_sequences,
-                         remove_private=options.remove_private)
+                         remove_private=options.remove_private, record_values=options.record_values)
     except StepError as error:
         return FileResult(path, False, code="DEID402" if "function" in error.reason else "DEID403",
                           reason=str(error))
@@ -116,6 +117,7 @@ _WORKER: dict[str, object] = {}
 
 
 def _init_worker(plan: Plan, options: BatchOptions) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
     _WORKER["plan"] = plan
     _WORKER["options"] = options
     _WORKER["matcher"] = Matcher()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from deidc import __version__, codes
+from deidc import __version__, cli_explain, cli_run, codes
 from deidc.codes import REGISTRY, Severity
 from deidc.compiler import compile_sources
 from deidc.diagnostics import Diagnostic, make, render
@@ -217,6 +217,9 @@ def _run_compile(args: argparse.Namespace) -> int:
 COMMANDS: Final[dict[str, Command]] = {
     "lint": Command("check recipes and report problems", _configure_lint, _run_lint),
     "compile": Command("compile recipes and print the plan", _configure_compile, _run_compile),
+    "run": Command("de-identify DICOM files and folders with recipes", cli_run.configure, cli_run.run),
+    "explain": Command("show what recipes do to one DICOM file, and which line decided each change",
+                       cli_explain.configure, cli_explain.run),
 }
 
 

@@ -144,7 +144,15 @@ def _field_node(text: str) -> ast.Field:
 
 
 def parse_field(text: str, span: Span = NO_SPAN) -> ast.Field:
-    """Parse one field expression (``PatientID``, ``contains:UID`` ...) into its node."""
+    """Parse one field expression (``PatientID``, ``contains:UID`` ...) into its node.
+
+    Args:
+        text: the field as written (one token of an action line).
+        span: where it stands in the recipe.
+
+    Returns:
+        Its node; :class:`deidc.ast.FieldMalformed` when it has none of the known forms.
+    """
     return replace(_field_node(text), span=span)
 
 

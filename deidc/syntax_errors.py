@@ -73,7 +73,7 @@ _LINE_STARTS: Final[dict[str, str]] = {
 
 _SPLIT_HELP: Final = ("SPLIT takes 'by=SEPARATOR' and 'minlength=N' joined by ';', FIELD takes only a field, "
                       "and other actions belong in '%header'")
-_FUNC_HELP: Final = "write the built-in's name and key=value arguments, e.g. 'deid_func:jitter days=-7'"
+_FUNC_HELP: Final = "write the built-in's name, then key=value arguments, e.g. 'deid_func:jitter days=-7'"
 _COORD_HELP: Final = "write e.g. 'coordinates 0,0,512,110' (xmin,ymin,xmax,ymax), 'coordinates all' or " \
                      "'keepcoordinates from:SequenceOfUltrasoundRegions'"
 _QUOTE_HELP: Final = 'close it with another " on the same line'
@@ -197,7 +197,7 @@ def describe_error(error: UnexpectedInput, text: str, path: str) -> Diagnostic:
                     path=path, help=_QUOTE_HELP)
     if not where.line:
         return make(codes.SYNTAX_ERROR, f"expected {_LINE_STARTS[where.block]}, found {found.words}", found.span,
-                    path=path)
+                    path=path, help="if this line is a note, start it with '#'")
     if where.first == "COORD_KW":
         return _describe_coordinates(where, found, path)
     last = where.last
@@ -253,8 +253,7 @@ def _describe_options(code: codes.Code, where: _Where, found: _Found, text: str,
                     path=path, help=help)
     if last.type in ("WORD", "IDENT") and len(where.line) > 2:
         if found.at_end:
-            return make(code, f"'{last}' has no value", _token_span(last), path=path,
-                        help=f"write {what} as name=value: " + help)
+            return make(code, f"'{last}' has no value", _token_span(last), path=path, help=help)
         span = _token_span(last)
         word = _first_word(text[span.start:span.start + 80])
         span = Span(span.line, span.column, span.line, span.column + len(word), span.start, span.start + len(word))

@@ -14,8 +14,8 @@ from deidc import ast, codes
 from deidc.compiler.checks import CHECKS, Context
 from deidc.compiler.lower import lower
 from deidc.diagnostics import Diagnostic, make, sort_key
-from deidc.plan import Plan, SelectFields, SelectValues
-from deidc.source import NO_SPAN, Source
+from deidc.plan import Plan
+from deidc.source import NO_SPAN, Source, Span
 from deidc.syntax import Parsed, parse
 
 __all__ = ["Compiled", "compile_recipe", "compile_sources", "missing_inputs"]
@@ -93,14 +93,16 @@ def missing_inputs(
         value = step.value
         name = getattr(value, "name", None)
         kind = type(value).__name__
+        line = step.origin.line
+        span = Span(line, 1, line, len(step.origin.text) + 1) if line else NO_SPAN
         if kind == "ValueVar" and name not in variables and name not in lists:
             found.append(make(codes.MISSING_VARIABLE, f"the recipe needs the variable '{name}' "
-                              f"({step.origin}: {step.origin.text})", NO_SPAN, path=step.origin.path,
-                              help=f"provide it, e.g. parser.define('{name}', ...), ids={{file: {{'{name}': ...}}}} "
-                              f"or --var {name}=VALUE"))
+                              f"({step.origin}: {step.origin.text})", span, path=step.origin.path,
+                              help=f"provide it: --var {name}=VALUE on the command line; parser.define('{name}', "
+                              f"...) or replace_identifiers(ids={{file: {{'{name}': ...}}}}) in Python"))
         if kind == "ValueFunc" and not callable(functions.get(name or "")):
             found.append(make(codes.MISSING_FUNCTION, f"the recipe needs the function '{name}' "
-                              f"({step.origin}: {step.origin.text})", NO_SPAN, path=step.origin.path,
-                              help=f"pass it, e.g. parser.define('{name}', my_function)"))
-    _ = (SelectValues, SelectFields)
+                              f"({step.origin}: {step.origin.text})", span, path=step.origin.path,
+                              help=f"pass it: parser.define('{name}', my_function) or "
+                              f"replace_identifiers(ids={{file: {{'{name}': my_function}}}})"))
     return found

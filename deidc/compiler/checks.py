@@ -79,7 +79,7 @@ def check_format(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
             for block in section.labels:
                 lines += [line for line in block.body if isinstance(line, ast.FormatLine)]
     if not lines:
-        yield make(codes.MISSING_FORMAT, "the recipe has no FORMAT line", Span(1, 1, 1, 1), path=ctx.path,
+        yield make(codes.MISSING_FORMAT, "the recipe has no FORMAT line", Span(1, 1, 1, 2, 0, 1), path=ctx.path,
                    help="start the recipe with 'FORMAT dicom'")
     for line in lines:
         if line.format is None or line.format.lower() not in names.FORMATS:
@@ -218,7 +218,7 @@ def _check_deid_func(func: ast.DeidFunc, ctx: Context) -> Iterator[Diagnostic]:
                        (f"its arguments are {', '.join(args)}" if args else f"'{func.name}' takes no arguments"))
         elif arg.key in ("days", "years") and not arg.value.lstrip("+-").isdigit():
             yield make(codes.BAD_OPTION_VALUE, f"'{arg.key}' must be a whole number, not '{arg.value}'", arg.span,
-                       path=ctx.path)
+                       path=ctx.path, help=f"write e.g. {arg.key}=-2")
 
 
 def _group_verbs(section: ast.ValuesSection | ast.FieldsSection) -> tuple[str, ...]:
@@ -243,7 +243,7 @@ def check_group_actions(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic
             continue
         if isinstance(line.target, ast.FieldGroup):
             yield make(codes.GROUP_IN_GROUP, "a list cannot be built from another list", line.target.span,
-                       path=ctx.path, help="name the elements directly")
+                       path=ctx.path, help="name the elements directly, e.g. 'FIELD PatientName'")
         if line.verb == "FIELD" and line.options:
             yield make(codes.GROUP_OPTIONS, "FIELD takes no options", line.options[0].span.to(line.options[-1].span),
                        path=ctx.path, help="remove them; only SPLIT takes by= and minlength=")
@@ -265,11 +265,14 @@ def _check_split_option(option: ast.SplitOption, ctx: Context) -> Iterator[Diagn
                    path=ctx.path, help="write e.g. minlength=4")
 
 
+def _header_targets(recipe: ast.Recipe) -> list[ast.Field]:
+    return [a.target for s, a in _header_lines(recipe) if s is not None and not isinstance(s, ast.UnknownSection)
+            and a.verb in names.HEADER_ACTIONS and (a.verb != "ADD" or isinstance(a.target, ast.FieldTag))]
+
+
 def check_fields(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
     """Every field expression resolves; list references name defined lists."""
-    targets: list[ast.Field] = [a.target for s, a in _header_lines(recipe) if s is not None
-                                and not isinstance(s, ast.UnknownSection) and a.verb in names.HEADER_ACTIONS
-                                and (a.verb != "ADD" or isinstance(a.target, ast.FieldTag))]
+    targets = _header_targets(recipe)
     targets += [g.target for s, g in _group_lines(recipe)
                 if g.verb in _group_verbs(s) and not isinstance(g.target, ast.FieldGroup)]
     for target in targets:
@@ -292,6 +295,8 @@ def _variables(recipe: ast.Recipe) -> dict[str, ast.VarRef]:
 def check_list_names(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
     """List names: one word each, used by some action, and not also the name of a ``var:``."""
     variables = _variables(recipe)
+    misspelt = {(t.kind, t.name) for t in _header_targets(recipe)
+                if isinstance(t, ast.FieldGroup) and t.name not in ctx.lists.get(t.kind, frozenset())}
     for section in recipe.sections:
         if not isinstance(section, (ast.ValuesSection, ast.FieldsSection)) or not section.name:
             continue
@@ -304,7 +309,8 @@ def check_list_names(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
             yield make(codes.LIST_SHADOWS_NAME, f"'var:{name}' reads the list '{name}', not a variable",
                        variables[name].span, path=ctx.path,
                        help="lists and variables share one namespace: rename the list or the variable")
-        elif name not in ctx.used.get(kind, frozenset()):
+        elif name not in ctx.used.get(kind, frozenset()) and not any(
+                k == kind and names.suggest(ref, (name,)) for k, ref in misspelt):  # a typo is reported once
             yield make(codes.UNUSED_LIST, f"the list '{name}' is never used", span, path=ctx.path,
                        help=f"refer to it as '{kind}:{name}' in '%header', or remove it")
 
@@ -347,11 +353,7 @@ def _check_criterion(criterion: ast.Criterion, ctx: Context) -> Iterator[Diagnos
                    help=f"write e.g. '{word} ImageType'")
     _, problems = resolve_filter_field(criterion.target)
     for problem in problems:
-        diagnostic = _place(problem, criterion.target.span, ctx.path)
-        if problem.code is codes.UNKNOWN_KEYWORD:
-            diagnostic = make(codes.UNKNOWN_KEYWORD, problem.message, criterion.target.span, path=ctx.path,
-                              suggestions=problem.suggestions)
-        yield diagnostic
+        yield _place(problem, criterion.target.span, ctx.path)
     if word in ("contains", "notcontains") and criterion.value is not None:
         try:
             re.compile(criterion.value)

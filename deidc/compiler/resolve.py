@@ -68,8 +68,10 @@ def resolve_field(field: ast.Field) -> Resolved:
             return SelectTag((group << 16) | element), ()
         case ast.FieldPrivate(group=group, creator=creator, offset=offset):
             if group % 2 == 0:
+                example = f'({group + 1:04X},"{creator}",{offset:02X})'
                 return SelectNothing("not a private group"), (
-                    Problem(codes.NO_SUCH_TAG, f"group {group:04X} is not private: only odd groups have creators"),)
+                    Problem(codes.NO_SUCH_TAG, f"group {group:04X} is not private: only odd groups have creators",
+                            f"write the odd group of the private element, e.g. '{example}'"),)
             return SelectPrivate(group, creator, offset), ()
         case ast.FieldAddress(tags=tags, items=items):
             return SelectAddress(tags, items), ()
@@ -88,12 +90,29 @@ def resolve_field(field: ast.Field) -> Resolved:
     raise AssertionError(field)
 
 
+def _without_spaces(text: str) -> str:
+    """Return ``text`` without the whitespace outside double quotes."""
+    kept, quoted = [], False
+    for c in text:
+        quoted ^= c == '"'
+        if quoted or not c.isspace():
+            kept.append(c)
+    return "".join(kept)
+
+
 def _malformed(text: str) -> Problem:
-    if any(c.isspace() for c in text):
-        joined = "".join(text.split())
+    joined = _without_spaces(text)
+    if joined != text:
         return Problem(codes.MALFORMED_FIELD, f"'{text}' is not a field: a field has no spaces",
                        f"write it without spaces, e.g. '{joined}'")
     return Problem(codes.MALFORMED_FIELD, f"'{text}' is not a field", _FORMS_HELP)
+
+
+def _unknown_keyword(word: str, consequence: str, *, offset: int = 0, length: int = 0) -> Problem:
+    suggestions = names.suggest_keyword(word)
+    return Problem(codes.UNKNOWN_KEYWORD, f"'{word}' is not a DICOM keyword: {consequence}",
+                   None if suggestions else "write a keyword as pydicom spells it, e.g. 'PatientID'",
+                   suggestions, offset, length)
 
 
 def _resolve_name(parts: tuple[str, ...]) -> Resolved:
@@ -107,15 +126,12 @@ def _resolve_name(parts: tuple[str, ...]) -> Resolved:
         if names.repeater_keyword(word):
             return SelectName(word.lower()), ()
         return SelectName(word.lower()), (
-            Problem(codes.UNKNOWN_KEYWORD, f"'{word}' is not a DICOM keyword: it matches nothing",
-                    suggestions=names.suggest_keyword(word)),)
+            _unknown_keyword(word, "it matches nothing"),)
     problems = []
     offset = 0
     for part in parts:
         if names.keyword(part) is None:
-            problems.append(Problem(codes.UNKNOWN_KEYWORD,
-                                    f"'{part}' is not a DICOM keyword: this path matches nothing",
-                                    suggestions=names.suggest_keyword(part), offset=offset, length=len(part)))
+            problems.append(_unknown_keyword(part, "this path matches nothing", offset=offset, length=len(part)))
         offset += len(part) + 2
     return SelectPath(tuple(p.lower() for p in parts)), tuple(problems)
 
@@ -143,9 +159,12 @@ def _resolve_expander(name: str, pattern: str) -> Resolved:
         return SelectPattern(kind, pattern), ()
     if lower == "select":
         return _resolve_select(name, pattern)
+    # 'Values:' is a list reference in the wrong case, which deid silently matches nothing with
+    suggestions = (lower,) if lower in ("values", "fields") else names.suggest(name, names.EXPANDERS)
     return SelectNothing("unknown expander"), (
-        Problem(codes.UNKNOWN_EXPANDER, f"unknown expander '{name}'", suggestions=names.suggest(name, names.EXPANDERS),
-                offset=0, length=len(name)),)
+        Problem(codes.UNKNOWN_EXPANDER, f"unknown expander '{name}'",
+                None if suggestions else "the expanders are " + ", ".join(names.EXPANDERS),
+                suggestions, offset=0, length=len(name)),)
 
 
 def _resolve_select(name: str, pattern: str) -> Resolved:
@@ -185,8 +204,7 @@ def resolve_filter_field(field: ast.Field) -> Resolved:
             if names.repeater_keyword(word):
                 return SelectName(word.lower()), ()
             return SelectName(word.lower()), (
-                Problem(codes.UNKNOWN_KEYWORD, f"'{word}' is not a DICOM keyword: this test never sees a value",
-                        suggestions=names.suggest_keyword(word)),)
+                _unknown_keyword(word, "this test never sees a value"),)
     return SelectNothing("filter field"), (
-        Problem(codes.FILTER_FIELD_FORM, "a filter tests one element: write a keyword or a tag",
-                "e.g. 'contains Modality CT' or 'contains 0x00080060 CT'"),)
+        Problem(codes.FILTER_FIELD_FORM, "a filter tests one element: this field is not a keyword or a tag",
+                "write e.g. 'contains Modality CT' or 'contains 0x00080060 CT'"),)

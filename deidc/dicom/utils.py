@@ -85,6 +85,7 @@ def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool
         return False
     handle, temporary = tempfile.mkstemp(prefix=".deidc-", suffix=".part", dir=folder)
     os.close(handle)
+    os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it owner-only; outputs follow the umask
     try:
         dataset.save_as(temporary, enforce_file_format=False)
         if overwrite:
@@ -102,6 +103,12 @@ def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool
         if os.path.exists(temporary):
             os.unlink(temporary)
     return True
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def save_dicom(dicom: Dataset, dicom_file: str | os.PathLike[str], output_folder: str | None = None,

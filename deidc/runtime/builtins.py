@@ -7,7 +7,7 @@ inputs as deid's built-ins, without deid's printing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
 from pydicom.uid import generate_uid
@@ -52,8 +52,8 @@ def _dicom_uuid(value: object, vr: str, name: str, args: Mapping[str, str]) -> o
 def _pydicom_uuid(value: object, vr: str, name: str, args: Mapping[str, str]) -> object:
     if value is None or value == "":
         return value  # nothing to map: an empty UID stays empty (deid gives every empty UID one new UID)
-    if isinstance(value, (list, tuple)) or (vr == "UI" and not isinstance(value, str)):
-        return [_one_uid(v, args) for v in value]  # type: ignore[union-attr]
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
+        return [_one_uid(v, args) for v in value]
     return _one_uid(value, args)
 
 

@@ -1,0 +1,2 @@
+"""placeholder"""
+from deidc.testing._recipes import recipe_texts, recipes
