@@ -44,8 +44,11 @@ class Change:
     keyword: str  #: its keyword ('' for private elements)
     action: str  #: ADD, BLANK, JITTER, REPLACE or REMOVE
     origin: str  #: ``path:line`` of the step that did it
-    before: object = None  #: the old value (None when the element was created)
+    before: object = None  #: the old value (None when the element was created, or values were not kept)
     after: object = None  #: the new value (None when removed or blanked)
+    address: tuple[int, ...] = ()  #: tags and item indexes from the top level
+    vr: str = ""  #: the element's VR
+    filemeta: bool = False  #: whether it is a file-meta element
 
 
 @dataclass
@@ -243,7 +246,8 @@ class _Run:
         self._record(entry, step, before, element.value)
 
     def _record(self, entry: Entry, step: Step, before: object, after: object) -> None:
-        self.changes.append(Change(entry.uid, entry.names[-1], step.action.value, str(step.origin), before, after))
+        self.changes.append(Change(entry.uid, entry.names[-1], step.action.value, str(step.origin), before, after,
+                                   entry.address, entry.vr, entry.filemeta))
 
     def finish(self) -> None:
         """Carry out the removals that a REPLACE/JITTER shielded but never wrote (deid would leak them)."""
