@@ -1,14 +1,14 @@
-"""deidc's own Python API: text → AST → plan → changed dataset, one function per stage.
+r"""deidc's own Python API: text → AST → plan → changed dataset, one function per stage.
 
 Example:
     >>> import deidc
-    >>> parsed = deidc.parse("FORMAT dicom\\n%header\\nREPLAC PatientName x\\n")
+    >>> parsed = deidc.parse("FORMAT dicom\n%header\nREPLAC PatientName x\n")
     >>> parsed.diagnostics
     ()
-    >>> compiled = deidc.compile_recipe("FORMAT dicom\\n%header\\nREPLAC PatientName x\\n", path="r.deid")
+    >>> compiled = deidc.compile_recipe("FORMAT dicom\n%header\nREPLAC PatientName x\n", path="r.deid")
     >>> print(deidc.render(compiled.diagnostics, format="concise"))
     r.deid:3:1: error[DEID101]: unknown action 'REPLAC' — did you mean 'REPLACE'?
-    >>> plan = deidc.compile_recipe("FORMAT dicom\\n%header\\nREPLACE PatientName var:name\\n").plan
+    >>> plan = deidc.compile_recipe("FORMAT dicom\n%header\nREPLACE PatientName var:name\n").plan
     >>> plan.variables
     ('name',)
     >>> from pydicom import Dataset

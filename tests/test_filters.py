@@ -93,7 +93,8 @@ def test_f3_equals_matches_one_value_of_a_multivalued_element(tmp_path: Path) ->
 
 
 def test_f4_from_regions_are_read_from_each_file(tmp_path: Path) -> None:
-    body = "%filter g\nLABEL x\n  present SequenceOfUltrasoundRegions\n  keepcoordinates from:SequenceOfUltrasoundRegions"
+    body = ("%filter g\nLABEL x\n  present SequenceOfUltrasoundRegions\n"
+            "  keepcoordinates from:SequenceOfUltrasoundRegions")
     path = recipe(tmp_path, body)
     results = []
     for x0 in (0, 5):
