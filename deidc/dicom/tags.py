@@ -52,15 +52,15 @@ def add_tag(identifier: str, VR: str = "ST", VM: str | None = None, name: str | 
 
 
 def find_tag(term: str, VR: str | None = None, VM: str | None = None,  # noqa: N803
-             retired: bool = False) -> dict[object, tuple[str, str, str, str, str]]:
-    """Return dictionary entries whose keyword or name matches a regular expression."""
+             retired: bool = False) -> list[tuple[str, str, str, str, str]]:
+    """Return the dictionary entries ``(VR, VM, name, retired, keyword)`` whose keyword or name matches."""
     regex = re.compile(term, re.IGNORECASE)
-    found: dict[object, tuple[str, str, str, str, str]] = {}
-    for tag, entry in DicomDictionary.items():
+    found: list[tuple[str, str, str, str, str]] = []
+    for entry in DicomDictionary.values():
         vr, vm, name, is_retired, keyword = entry
         if (regex.search(keyword) or regex.search(name)) and (VR is None or vr == VR) and (
                 VM is None or vm == VM) and (retired or not is_retired):
-            found[Tag(tag)] = entry
+            found.append(entry)
     return found
 
 
