@@ -278,3 +278,17 @@ def test_d27_a_value_that_does_not_fit_the_vr_fails_the_file(tmp_path: Path) -> 
     ds.Rows = 512
     with pytest.raises(ValueError, match="not a valid value for VR US"):
         run(tmp_path, "%header\nREPLACE Rows abc", ds)
+
+
+def test_config_put_actions_run_after_the_recipe(tmp_path: Path) -> None:
+    import json
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"get": {"skip": ["PixelData"]},
+                                  "put": {"actions": [{"action": "KEEP", "field": "PixelData"},
+                                                      {"action": "REPLACE", "field": "PatientID", "value": "PUT"}]}}))
+    parser = DicomParser(small(), recipe=recipe_file(tmp_path, "%header\nREPLACE PatientID FIRST"),
+                         config=str(config))
+    parser.parse()
+    assert parser.dicom.PatientID == "PUT"
+    assert [c.action for c in parser.changes] == ["REPLACE", "REPLACE"]

@@ -10,11 +10,13 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from deidc.compiler import missing_inputs
+from deidc.compiler import compile_recipe, missing_inputs
 from deidc.config import DeidRecipe
+from deidc.config.legacy import from_legacy
 from deidc.dicom.fields import DicomField, FieldsWithLookups
 from deidc.dicom.utils import load_dicom, save_dicom
-from deidc.errors import InputError
+from deidc.errors import InputError, RecipeError
+from deidc.plan import Plan
 from deidc.runtime import Change, Matcher, execute
 from deidc.runtime.walk import DEFAULT_SKIP, walk
 
@@ -108,8 +110,22 @@ class DicomParser:
         result = execute(plan, self.dicom, self.lookup, matcher=_matcher(self.recipe),
                          strip_sequences=strip_sequences, remove_private=remove_private,
                          disable_skip=self.disable_skip, skip=self.skip)
-        self.fields = FieldsWithLookups({e.uid: DicomField.from_entry(e) for e in result.entries})
         self.changes = result.changes
+        put = self._put_plan()
+        if put is not None:
+            result = execute(put, self.dicom, self.lookup, disable_skip=self.disable_skip, skip=self.skip)
+            self.changes += result.changes
+        self.fields = FieldsWithLookups({e.uid: DicomField.from_entry(e) for e in result.entries})
+
+    def _put_plan(self) -> Plan | None:
+        """Return the plan of the config's ``put.actions`` (run after the recipe), if they do anything."""
+        actions = [a for a in self.config.get("put", {}).get("actions", []) if a.get("action") != "KEEP"]
+        if not actions:
+            return None
+        compiled = compile_recipe(from_legacy({"format": "dicom", "header": actions}), path="<config put.actions>")
+        if compiled.plan is None:
+            raise RecipeError(compiled.diagnostics)
+        return compiled.plan
 
     def save(self, filename: str | os.PathLike[str] | None = None, overwrite: bool = False) -> str:
         """Write the dataset to ``filename`` (atomically); an existing file is kept unless ``overwrite``."""
