@@ -15,7 +15,7 @@ from pydicom.datadict import dictionary_has_tag, dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
-from deidc.plan import ActionKind, Selector, SelectPrivate, SelectTag, Step
+from deidc.plan import ActionKind, Selector, SelectPrivate, SelectTag, Step, ValueLiteral
 from deidc.runtime.dates import NotADate, shift
 from deidc.runtime.values import ValueProblem, resolve
 from deidc.runtime.walk import Entry
@@ -45,20 +45,21 @@ ActionFn = Callable[[Step, Entry, Dataset, MutableMapping[str, object], object],
 def _value(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object,
            vr: str | None = None) -> object:
     assert step.value is not None
-    element = entry.element
-    return resolve(step.value, vr=element.VR if vr is None else vr, current=element.value, name=entry.nested_name,
+    # a literal does not need the current value: leave a raw element unread
+    current = None if isinstance(step.value, ValueLiteral) else entry.element.value
+    return resolve(step.value, vr=entry.vr if vr is None else vr, current=current, name=entry.nested_name,
                    lookup=lookup, dataset=dataset, field=field)
 
 
 def _replace(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
-    if entry.element.VR == "SQ":
+    if entry.vr == "SQ":
         return Keep()  # a sequence's items are matched one by one; a text cannot become a sequence
     value = _value(step, entry, dataset, lookup, field)
     return Keep() if value is None else SetValue(value)
 
 
 def _blank(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
-    return SetValue([] if entry.element.VR == "SQ" else None)
+    return SetValue([] if entry.vr == "SQ" else None)
 
 
 def _jitter(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
@@ -104,9 +105,18 @@ def decide(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[st
     return ACTIONS[step.action](step, entry, dataset, lookup, field)
 
 
-def set_value(element: DataElement, edit: SetValue) -> None:
-    """Give an element the value of an edit (the runtime's only write of a value)."""
-    element.value = edit.value
+def set_value(entry: Entry, edit: SetValue) -> None:
+    """Give an element the value of an edit (the runtime's only write of a value).
+
+    An element still in its raw, unread form is replaced by a new element: its old
+    value is never decoded.
+    """
+    if entry.is_raw and entry.vr not in ("SQ", "UN"):
+        element = DataElement(entry.tag, entry.vr, edit.value)
+        entry.parent[entry.tag] = element
+        entry.set_element(element)
+    else:
+        entry.element.value = edit.value
 
 
 def dictionary_vr(tag: int) -> str:

@@ -200,13 +200,13 @@ class _Run:
         elif isinstance(edit, SetValue):
             before = entry.element.value if self.record_values else None
             try:
-                actions.set_value(entry.element, edit)
+                actions.set_value(entry, edit)
             except (ValueError, TypeError, OverflowError) as error:
-                raise StepError(step, entry.uid, f"{edit.value!r} is not a valid {entry.element.VR} value: "
+                raise StepError(step, entry.uid, f"{edit.value!r} is not a valid {entry.vr} value: "
                                 f"{error}") from error
             if step.action in (ActionKind.REPLACE, ActionKind.JITTER):
                 self.written.add(id(entry))
-            if entry.element.VR == "SQ" and not entry.element.value:
+            if entry.vr == "SQ" and not entry.element.value:
                 entry.cleared = True
             self._record(entry, step, before, entry.element.value)
 

@@ -64,6 +64,15 @@ class Entry:
         return self._element
 
     @property
+    def is_raw(self) -> bool:
+        """Return whether the element has not been read (decoded) yet."""
+        return self._element is None
+
+    def set_element(self, element: DataElement) -> None:
+        """Record the element object that now holds this entry's value."""
+        self._element = element
+
+    @property
     def live(self) -> bool:
         """Return whether this element and every sequence above it are still present."""
         if not self.alive:
