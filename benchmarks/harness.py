@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,10 @@ class Bench:
     pixels: int = 64  #: rows = columns of each image
     verbose: bool = True  #: one progress line per measurement on stderr
     results: list[Result] = field(default_factory=list)  #: every measurement, in order
+    errors: list[str] = field(default_factory=list)  #: measurements that failed twice
+    save: Path | None = None  #: rewrite this JSON file after each measurement
+    header: str = ""  #: saved with the results
+    pythonpath: str | None = None  #: put first on the measuring processes' path (a deidc snapshot)
 
     def corpus(self, profile: str, files: int) -> str:
         """Return a folder with at least ``files`` files of ``profile`` (reused when it exists)."""
@@ -55,9 +61,19 @@ class Bench:
             args += ["--limit", str(limit)]
         if budget is not None:
             args += ["--budget", str(budget)]
-        found = self._call(args)
-        found.update(tags)
+        try:
+            found = self._call(args)
+        except RuntimeError:  # e.g. deidc caught half-edited: wait and try once more
+            time.sleep(10)
+            try:
+                found = self._call(args)
+            except RuntimeError as error:
+                self.errors.append(f"{engine} {recipe} {tags}: {str(error).splitlines()[-1]}")
+                self.log(f"  FAILED: {self.errors[-1]}")
+                return {}
+        found.update(tags, engine=engine, recipe=recipe)
         self.results.append(found)
+        self.dump()
         if engine != "compile":
             per_file = 1000 * float(found["seconds"]) / max(int(found["files"]), 1)  # type: ignore[arg-type]
             self.log(f"  {engine:>7} {recipe:<12} {tags}: {found['files']} files, {per_file:.2f} ms/file, "
@@ -68,14 +84,24 @@ class Bench:
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
             target = handle.name
         try:
+            env = dict(os.environ)
+            if self.pythonpath:
+                env["PYTHONPATH"] = os.pathsep.join(filter(None, [self.pythonpath, env.get("PYTHONPATH")]))
             done = subprocess.run([sys.executable, str(HERE / "engines.py"), *args, "--result", target],
-                                  capture_output=True, text=True, check=False)
+                                  capture_output=True, text=True, check=False, env=env)
             if done.returncode != 0:
                 raise RuntimeError(f"measurement {args} failed:\n{done.stderr[-3000:]}")
             result: Result = json.loads(Path(target).read_text(encoding="utf-8"))
             return result
         finally:
             os.unlink(target)
+
+    def dump(self, footer: str = "") -> None:
+        """Write the results so far (with the header, errors and footer) to ``save``, if set."""
+        if self.save is not None:
+            saved = {"header": self.header, "footer": footer, "seed": self.seed, "pixels": self.pixels,
+                     "errors": self.errors, "results": self.results}
+            self.save.write_text(json.dumps(saved, indent=1), encoding="utf-8")
 
     def log(self, message: str) -> None:
         """Print progress on stderr."""
@@ -87,10 +113,49 @@ class Bench:
         return [r for r in self.results if all(r.get(k) == v for k, v in tags.items())]
 
 
-def per_file(results: Iterable[Result]) -> float | None:
-    """Return the median seconds per file over repetitions (None without results)."""
-    values = [float(r["seconds"]) / int(r["files"]) for r in results if int(r["files"])]  # type: ignore[arg-type]
+def per_file(results: Iterable[Result], key: str = "seconds") -> float | None:
+    """Return the median seconds (wall, or ``cpu_seconds``) per file over repetitions (None without results)."""
+    values = [float(r[key]) / int(r["files"]) for r in results if int(r["files"])]  # type: ignore[arg-type]
     return statistics.median(values) if values else None
+
+
+def steady(results: Iterable[Result]) -> float | None:
+    """Return the median seconds per file after the first file (None without two files)."""
+    values = [(float(r["seconds"]) - float(r["first_seconds"])) / (int(r["files"]) - 1)  # type: ignore[arg-type]
+              for r in results if int(r["files"]) > 1]  # type: ignore[call-overload]
+    return statistics.median(values) if values else None
+
+
+def first(results: Iterable[Result]) -> float | None:
+    """Return the median seconds of the first file (None without results)."""
+    values = [float(r["first_seconds"]) for r in results]  # type: ignore[arg-type]
+    return statistics.median(values) if values else None
+
+
+def _spin(count: int) -> int:
+    total = 0
+    for number in range(count):
+        total += number
+    return total
+
+
+def parallel_capacity(workers: int = 2, count: int = 10_000_000) -> float:
+    """Return the speed-up of ``workers`` processes over one on pure CPU work: what the machine can give now."""
+    start = time.perf_counter()
+    for _ in range(workers):
+        _spin(count)
+    serial = time.perf_counter() - start
+    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    with context.Pool(workers) as pool:
+        start = time.perf_counter()
+        pool.map(_spin, [count] * workers)
+        parallel = time.perf_counter() - start
+    return serial / parallel
+
+
+def machine_load() -> str:
+    """Return the 1, 5 and 15 minute load averages."""
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def rate(seconds: float | None) -> str:

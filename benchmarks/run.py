@@ -14,10 +14,14 @@ See benchmarks/README.md for the columns and the targets.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
+import statistics
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +29,19 @@ from pathlib import Path
 import corpus
 import engines
 import scaling
-from harness import Bench, markdown, ms, peak, per_file, rate, ratio
+from harness import (
+    Bench,
+    Result,
+    machine_load,
+    markdown,
+    ms,
+    parallel_capacity,
+    peak,
+    per_file,
+    rate,
+    ratio,
+    steady,
+)
 
 ALL_RECIPES = ["groups", "expanders", "default"]
 
@@ -49,7 +65,11 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pixels", type=int, default=64, help="image rows = columns (0: no pixel data)")
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "deidc-bench"),
                         help="where corpora are cached")
+    parser.add_argument("--deidc", choices=["tree", "head"], default="tree",
+                        help="measure deidc as in the working tree (default) or as committed at HEAD "
+                        "(a `git archive` snapshot in the workdir: stable while others edit the tree)")
     parser.add_argument("--json", help="also write every raw measurement to this file")
+    parser.add_argument("--report", help="measure nothing: print the tables of a file written by --json")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
     args.files = args.files or (10 if args.quick else 100)
@@ -58,98 +78,165 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def run_main(bench: Bench, args: argparse.Namespace) -> str:
-    """Measure every profile × recipe × engine, interleaved, and return the tables."""
+def run_main(bench: Bench, args: argparse.Namespace) -> None:
+    """Measure every profile × recipe × engine, interleaved."""
     profiles = args.profiles.split(",")
-    recipes = args.recipes.split(",")
-    batches = [f"batch{j}" for j in args.jobs.split(",")]
-    order = ["floor", "deid", "deidc", *batches]
+    order = ["floor", "deid", "deidc", *(f"batch{j}" for j in args.jobs.split(","))]
     folders = {p: bench.corpus(p, args.files) for p in profiles}
     for rep in range(args.repeat):
         bench.log(f"repetition {rep + 1}/{args.repeat}")
         for profile in profiles:
-            for recipe in recipes:
+            for recipe in args.recipes.split(","):
                 turn = order[rep % len(order):] + order[:rep % len(order)]
                 for engine in turn:
                     budget = args.deid_budget if engine == "deid" else None
                     bench.measure(engine, folders[profile], recipe, args.files, budget,
                                   profile=profile, rep=rep, table="main")
-    return main_tables(bench, profiles, recipes, batches, args)
 
 
-def main_tables(bench: Bench, profiles: list[str], recipes: list[str], batches: list[str],
-                args: argparse.Namespace) -> str:
-    """Return the speed table and the memory table of the main measurement."""
-    speed, memory = [], []
-    for profile in profiles:
-        elements = corpus.count_elements(corpus.make_dataset(profile, 0, args.seed, args.pixels))
-        for recipe in recipes:
+def _seen(bench: Bench, key: str, **tags: object) -> list[str]:
+    """Return the values of ``key`` among the results with ``tags``, in order of first appearance."""
+    return list(dict.fromkeys(str(r[key]) for r in bench.select(**tags)))
+
+
+def main_tables(bench: Bench, seed: int, pixels: int) -> str:
+    """Return the speed, workers and memory tables of the main measurement."""
+    batches = sorted((e for e in _seen(bench, "engine", table="main") if e.startswith("batch")),
+                     key=lambda e: int(e[5:]))
+    speed, workers, memory = [], [], []
+    for profile in _seen(bench, "profile", table="main"):
+        elements = corpus.count_elements(corpus.make_dataset(profile, 0, seed, pixels))
+        for recipe in _seen(bench, "recipe", table="main", profile=profile):
             found = {e: bench.select(table="main", profile=profile, recipe=recipe, engine=e)
                      for e in ["floor", "deid", "deidc", *batches]}
             t = {e: per_file(r) for e, r in found.items()}
+            cpu = {e: per_file(r, "cpu_seconds") for e, r in found.items()}
             deid_files = min((int(r["files"]) for r in found["deid"]), default=0)  # type: ignore[call-overload]
             failed = sum(int(r["failed"]) for rs in found.values() for r in rs)  # type: ignore[call-overload]
-            row = [profile, recipe, elements, rate(t["floor"]), f"{rate(t['deid'])} (n={deid_files})",
-                   rate(t["deidc"]), ratio(t["deidc"], t["floor"]), ratio(t["deid"], t["deidc"])]
-            row += [rate(t[b]) for b in batches]
-            if len(batches) >= 2:
-                row.append(ratio(t[batches[0]], t[batches[-1]]))
-            row.append(failed or "")
-            speed.append(row)
+            out = "/".join(str(found[e][0]["elements_out"]) if found[e] else "—" for e in ("deid", "deidc"))
+            speed.append([profile, recipe, elements, out, rate(t["floor"]), f"{rate(t['deid'])} (n={deid_files})",
+                          rate(t["deidc"]), ratio(t["deidc"], t["floor"]),
+                          ratio(steady(found["deidc"]), steady(found["floor"])), ratio(cpu["deidc"], cpu["floor"]),
+                          ratio(t["deid"], t["deidc"]), failed or ""])
+            gain = [ratio(t[batches[0]], t[batches[-1]])] if len(batches) >= 2 else []
+            workers.append([profile, recipe, rate(t["deidc"]), *(rate(t[b]) for b in batches), *gain])
             memory.append([profile, recipe, *(peak(found[e]) for e in found)])
-    headers = ["profile", "recipe", "elements", "floor f/s", "deid f/s", "deidc f/s", "deidc/floor", "deid/deidc"]
-    headers += [f"batch j={b[5:]} f/s" for b in batches]
-    if len(batches) >= 2:
-        headers.append(f"j={batches[-1][5:]} vs j={batches[0][5:]}")
-    headers.append("failed")
-    memory_headers = ["profile", "recipe", "floor", "deid", "deidc", *(f"batch j={b[5:]}" for b in batches)]
+    headers = ["profile", "recipe", "elements", "out deid/deidc", "floor f/s", "deid f/s", "deidc f/s",
+               "deidc/floor", "after 1st file", "CPU", "deid/deidc", "failed"]
+    gain = [f"j={batches[-1][5:]} vs j={batches[0][5:]}"] if len(batches) >= 2 else []
+    names = [f"batch j={b[5:]}" for b in batches]
     return ("### Speed (files per second, median of repetitions; ratios of time per file)\n\n"
             + markdown(headers, speed)
+            + "\n\n### Workers (files per second: execute loop, run_batch with j jobs)\n\n"
+            + markdown(["profile", "recipe", "deidc", *names, *gain], workers)
             + "\n\n### Peak memory (max RSS of the measuring process in MiB, and its growth during the timed loop)\n\n"
-            + markdown(memory_headers, memory))
+            + markdown(["profile", "recipe", "floor", "deid", "deidc", *names], memory))
 
 
-def run_compile(bench: Bench, recipes: list[str], repeat: int) -> str:
-    """Measure compile times in fresh processes and return the table."""
+def run_compile(bench: Bench, recipes: list[str], repeat: int) -> None:
+    """Measure compile times, each in a fresh process."""
+    for _ in range(repeat):
+        for recipe in recipes:
+            bench.measure("compile", "", recipe, table="compile")
+
+
+def compile_table(bench: Bench) -> str:
+    """Return the compile-time table (medians over processes)."""
     rows = []
-    for recipe in recipes:
-        found = [bench.measure("compile", "", recipe, recipe=recipe, table="compile") for _ in range(repeat)]
-        med = sorted(found, key=lambda r: float(r["warm_median"]))[len(found) // 2]  # type: ignore[arg-type]
-        cold = sorted(float(r["cold"]) for r in found)[len(found) // 2]  # type: ignore[arg-type]
-        rows.append([recipe if recipe in engines.RECIPES else Path(recipe).name, int(float(med["lines"])),
-                     int(float(med["steps"])), ms(float(med["import"])), ms(cold),  # type: ignore[arg-type]
-                     ms(float(med["warm_median"])), ms(float(med["warm_min"]))])  # type: ignore[arg-type]
-    return ("### Compile times (ms; cold: first compile_recipe in a fresh process after `import "
-            "deidc.compiler`; warm: median and min of 20 more compiles)\n\n"
+    for recipe in _seen(bench, "recipe", table="compile"):
+        found = bench.select(table="compile", recipe=recipe)
+
+        def med(key: str, found: list[Result] = found) -> float:
+            return statistics.median(float(r[key]) for r in found)  # type: ignore[arg-type]
+        rows.append([recipe if recipe in engines.RECIPES else Path(recipe).name, int(med("lines")),
+                     int(med("steps")), ms(med("import")), ms(med("cold")), ms(med("warm_median")),
+                     ms(med("warm_min"))])
+    return ("### Compile times (ms, medians over fresh processes; cold: the first compile_recipe after "
+            "`import deidc.compiler`; warm: median and min of 20 more compiles in that process)\n\n"
             + markdown(["recipe", "lines", "steps", "import", "cold", "warm median", "warm min"], rows))
 
 
-def header(args: argparse.Namespace) -> str:
-    """Describe the machine and the run."""
+def header(args: argparse.Namespace, state: str) -> str:
+    """Describe the machine, the code measured and the run."""
     from importlib.metadata import version
 
-    cores = os.cpu_count()
-    return (f"Machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}, "
-            f"pydicom {version('pydicom')}, deid {version('deid')}, deidc {version('deidc')}. "
+    return (f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"pydicom {version('pydicom')}, deid {version('deid')}, deidc {version('deidc')} ({state}). "
             f"Files per cell: {args.files}, repetitions: {args.repeat}, deid budget: {args.deid_budget:.0f} s "
-            f"per measurement, seed {args.seed}, {args.pixels}×{args.pixels} uint16 pixels.")
+            f"per measurement, seed {args.seed}, {args.pixels}×{args.pixels} uint16 pixels. "
+            + machine_state("start"))
+
+
+def machine_state(when: str) -> str:
+    """Say how busy the machine is: load averages and what 2 processes gain over 1 on pure CPU work."""
+    return (f"At {when}: load average {machine_load()}, 2-process speed-up on pure CPU work "
+            f"{parallel_capacity():.2f}× (2.00× on an idle 2-core machine).")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "--no-optional-locks", "-C", str(ROOT), *args], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def source_state(snapshot: bool = False) -> str:
+    """Return the deidc commit and how many files of deidc/ differ from it (read-only git)."""
+    try:
+        head = _git("rev-parse", "--short", "HEAD").strip()
+        dirty = [] if snapshot else _git("status", "--porcelain", "deidc").splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return f"commit {head}" + (" (snapshot)" if snapshot else f" + {len(dirty)} changed files in deidc/" if dirty
+                               else "")
+
+
+def snapshot(workdir: Path) -> tuple[str, str]:
+    """Extract deidc/ as committed at HEAD into the workdir (read-only git); return (folder, state)."""
+    state = source_state(snapshot=True)
+    folder = workdir / f"deidc-{state.split()[1]}"
+    if not (folder / "deidc").is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", "HEAD", "deidc"],
+                                 capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(folder, filter="data")
+    return str(folder), state
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print the tables (Markdown) on stdout."""
+    """Run the benchmark (or re-read a --json file) and print the tables (Markdown) on stdout."""
     args = options(argv)
-    bench = Bench(Path(args.workdir), args.seed, args.pixels, verbose=not args.quiet)
-    started = time.perf_counter()
-    parts = [header(args)]
-    if not args.scaling_only:
-        parts.append(run_main(bench, args))
-        parts.append(run_compile(bench, ["deid-default", "default", "expanders", "groups"], args.repeat))
-    if args.scaling or args.scaling_only:
-        parts.append(scaling.run(bench, args))
-    parts.append(f"Total benchmark time: {time.perf_counter() - started:,.0f} s.")
-    print("\n\n".join(parts))
-    if args.json:
-        Path(args.json).write_text(json.dumps(bench.results, indent=1), encoding="utf-8")
+    bench = Bench(Path(args.workdir), args.seed, args.pixels, verbose=not args.quiet,
+                  save=Path(args.json) if args.json else None)
+    if args.report:
+        saved = json.loads(Path(args.report).read_text(encoding="utf-8"))
+        bench.results, bench.errors, first, last = saved["results"], saved["errors"], saved["header"], saved["footer"]
+        args.seed, args.pixels = saved["seed"], saved["pixels"]
+    else:
+        started = time.perf_counter()
+        state = source_state()
+        if args.deidc == "head":
+            bench.pythonpath, state = snapshot(Path(args.workdir))
+        first = bench.header = header(args, state)
+        if not args.scaling_only:
+            run_main(bench, args)
+            run_compile(bench, ["deid-default", "default", "expanders", "groups"], args.repeat)
+        if args.scaling or args.scaling_only:
+            scaling.measure(bench, args)
+        last = (f"Total benchmark time: {time.perf_counter() - started:,.0f} s. " + machine_state("end")
+                + ("" if args.deidc == "head" else f" deidc at the end: {source_state()}."))
+        bench.dump(last)
+    parts = [first]
+    if bench.select(table="main"):
+        parts.append(main_tables(bench, args.seed, args.pixels))
+    if bench.select(table="compile"):
+        parts.append(compile_table(bench))
+    parts.extend(scaling.tables(bench, args.seed, args.pixels))
+    if bench.errors:
+        parts.append("Failed measurements:\n\n" + "\n".join(f"- {e}" for e in bench.errors))
+    print("\n\n".join([*parts, last]))
     return 0
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 from pathlib import Path
 
 import corpus
-from harness import Bench, markdown, ms, peak, per_file, ratio
+from harness import Bench, first, markdown, ms, peak, per_file, ratio, steady
 from pydicom.datadict import DicomDictionary
 
-__all__ = ["rules_recipe", "run"]
+__all__ = ["measure", "rules_recipe", "tables"]
 
 #: values that are valid for each VR a generated REPLACE may target
 REPLACEMENTS = {"LO": "ANONYMOUS", "SH": "ANON", "PN": "Anonymous^Patient", "LT": "removed", "ST": "removed",
@@ -67,62 +68,86 @@ def _interleaved(bench: Bench, cells: list[tuple[str, str, str, int | None]], en
                               table=table, cell=label, rep=rep)
 
 
-def by_elements(bench: Bench, args: argparse.Namespace, recipe: str) -> str:
-    """Time per file and per element for the three profiles."""
+def measure(bench: Bench, args: argparse.Namespace, recipe: str = "default") -> None:
+    """Measure the three scaling tables: by elements, by rules, by files."""
     cells = [(p, bench.corpus(p, args.files), recipe, args.files) for p in ("small", "ct", "heavy")]
     _interleaved(bench, cells, ["floor", "deidc"], args.repeat, args.deid_budget, "elements")
-    rows = []
-    for profile, _, _, _ in cells:
-        elements = corpus.count_elements(corpus.make_dataset(profile, 0, args.seed, args.pixels))
-        floor = per_file(bench.select(table="elements", cell=profile, engine="floor"))
-        deidc = per_file(bench.select(table="elements", cell=profile, engine="deidc"))
-        extra = None if floor is None or deidc is None else deidc - floor
-        per_element = "—" if extra is None else f"{1e6 * extra / elements:.1f}"
-        rows.append([profile, elements, ms(floor), ms(deidc), ratio(deidc, floor), ms(extra), per_element])
-    return (f"### Scaling with elements per file (recipe {recipe}; ms per file)\n\n"
-            + markdown(["profile", "elements", "floor", "deidc", "deidc/floor", "deidc − floor",
-                        "µs per element"], rows))
-
-
-def by_rules(bench: Bench, args: argparse.Namespace) -> str:
-    """Time per file for 10, 100 and 1000 generated rules on the ct profile, and compile times."""
     folder = bench.corpus("ct", args.files)
-    counts = [10, 100, 1000]
-    recipes = {n: rules_recipe(n, args.seed, bench.workdir / "recipes") for n in counts}
-    cells = [(f"rules-{n}", folder, recipes[n], args.files) for n in counts]
+    rules = {n: rules_recipe(n, args.seed, bench.workdir / "recipes") for n in RULES}
+    cells = [(f"rules-{n}", folder, rules[n], args.files) for n in RULES]
     _interleaved(bench, cells, ["floor", "deid", "deidc"], args.repeat, args.deid_budget, "rules")
+    for n in RULES:
+        for _ in range(args.repeat):
+            bench.measure("compile", "", rules[n], table="rules-compile", cell=f"rules-{n}")
+    counts = [20, 100] if args.quick else [100, 1000, 10000] if args.big else [100, 1000]
+    folder = bench.corpus("ct", counts[-1])
+    cells = [(f"files-{n}", folder, recipe, n) for n in counts]
+    _interleaved(bench, cells, FILE_ENGINES, 1 if counts[-1] >= 10000 else args.repeat, args.deid_budget, "files")
+
+
+RULES = [10, 100, 1000]
+FILE_ENGINES = ["floor", "deidc", "batch1", "batch2"]
+
+
+def _cells(bench: Bench, table: str) -> list[str]:
+    return list(dict.fromkeys(str(r["cell"]) for r in bench.select(table=table)))
+
+
+def tables(bench: Bench, seed: int, pixels: int) -> list[str]:
+    """Return the scaling tables for which there are results."""
+    found = []
+    if bench.select(table="elements"):
+        found.append(by_elements(bench, seed, pixels))
+    if bench.select(table="rules"):
+        found.append(by_rules(bench))
+    if bench.select(table="files"):
+        found.append(by_files(bench))
+    return found
+
+
+def by_elements(bench: Bench, seed: int, pixels: int) -> str:
+    """Time per file and per element for the three profiles."""
     rows = []
-    for n in counts:
-        found = {e: bench.select(table="rules", cell=f"rules-{n}", engine=e) for e in ("floor", "deid", "deidc")}
-        t = {e: per_file(r) for e, r in found.items()}
-        compiled = bench.measure("compile", "", recipes[n], table="rules-compile", cell=f"rules-{n}")
-        rows.append([n, ms(t["floor"]), ms(t["deid"]), ms(t["deidc"]), ratio(t["deidc"], t["floor"]),
-                     ratio(t["deid"], t["deidc"]), ms(float(compiled["warm_median"]))])  # type: ignore[arg-type]
+    recipe = bench.select(table="elements")[0]["recipe"]
+    for profile in _cells(bench, "elements"):
+        elements = corpus.count_elements(corpus.make_dataset(profile, 0, seed, pixels))
+        floor = per_file(bench.select(table="elements", cell=profile, engine="floor"))
+        found = bench.select(table="elements", cell=profile, engine="deidc")
+        deidc, warm = per_file(found), steady(found)
+        extra = None if floor is None or warm is None else warm - floor
+        per_element = "—" if extra is None else f"{1e6 * extra / elements:.1f}"
+        rows.append([profile, elements, ms(floor), ms(deidc), ratio(deidc, floor), ms(first(found)), ms(warm),
+                     ratio(warm, floor), per_element])
+    return (f"### Scaling with elements per file (recipe {recipe}; ms per file)\n\n"
+            + markdown(["profile", "elements", "floor", "deidc", "deidc/floor", "deidc 1st file",
+                        "deidc after 1st", "after 1st/floor", "µs per element after 1st (− floor)"], rows))
+
+
+def by_rules(bench: Bench) -> str:
+    """Time per file for 10, 100 and 1000 generated rules on the ct profile, and compile times."""
+    rows = []
+    for cell in _cells(bench, "rules"):
+        t = {e: per_file(bench.select(table="rules", cell=cell, engine=e)) for e in ("floor", "deid", "deidc")}
+        deid_files = min((int(r["files"]) for r in bench.select(table="rules", cell=cell, engine="deid")),  # type: ignore[call-overload]
+                         default=0)
+        compiled = [float(r["warm_median"]) for r in bench.select(table="rules-compile", cell=cell)]  # type: ignore[arg-type]
+        rows.append([cell[6:], ms(t["floor"]), f"{ms(t['deid'])} (n={deid_files})", ms(t["deidc"]),
+                     ratio(t["deidc"], t["floor"]), ratio(t["deid"], t["deidc"]),
+                     ms(statistics.median(compiled)) if compiled else "—"])
     return ("### Scaling with rules per recipe (ct profile; ms per file; compile: warm median)\n\n"
             + markdown(["rules", "floor", "deid", "deidc", "deidc/floor", "deid/deidc", "deidc compile"], rows))
 
 
-def by_files(bench: Bench, args: argparse.Namespace, recipe: str) -> str:
+def by_files(bench: Bench) -> str:
     """Time per file and peak memory for 100, 1000 (and 10000 with --big) files of the ct profile."""
-    counts = [100, 1000, 10000] if args.big else [100, 1000]
-    if args.quick:
-        counts = [20, 100]
-    folder = bench.corpus("ct", counts[-1])
-    cells = [(f"files-{n}", folder, recipe, n) for n in counts]
-    engines = ["floor", "deidc", "batch1", "batch2"]
-    _interleaved(bench, cells, engines, 1 if counts[-1] >= 10000 else args.repeat, args.deid_budget, "files")
     rows = []
-    for n in counts:
-        found = {e: bench.select(table="files", cell=f"files-{n}", engine=e) for e in engines}
+    recipe = bench.select(table="files")[0]["recipe"]
+    for cell in _cells(bench, "files"):
+        found = {e: bench.select(table="files", cell=cell, engine=e) for e in FILE_ENGINES}
         t = {e: per_file(r) for e, r in found.items()}
-        rows.append([n, ms(t["floor"]), ms(t["deidc"]), ms(t["batch1"]), ms(t["batch2"]),
-                     peak(found["floor"]), peak(found["deidc"]), peak(found["batch1"]), peak(found["batch2"])])
+        rows.append([cell[6:], ms(t["floor"]), ms(t["deidc"]), ms(steady(found["deidc"])), ms(t["batch1"]),
+                     ms(t["batch2"]), ratio(t["batch1"], t["batch2"]), *(peak(found[e]) for e in FILE_ENGINES)])
     return (f"### Scaling with the number of files (ct profile, recipe {recipe}; ms per file of wall time; "
             "peak RSS in MiB (+ growth during the loop))\n\n"
-            + markdown(["files", "floor", "deidc", "batch j=1", "batch j=2", "floor RSS", "deidc RSS",
-                        "batch j=1 RSS", "batch j=2 RSS"], rows))
-
-
-def run(bench: Bench, args: argparse.Namespace) -> str:
-    """Measure and return the three scaling tables."""
-    return "\n\n".join([by_elements(bench, args, "default"), by_rules(bench, args), by_files(bench, args, "default")])
+            + markdown(["files", "floor", "deidc", "deidc after 1st", "batch j=1", "batch j=2", "j=2 vs j=1",
+                        "floor RSS", "deidc RSS", "batch j=1 RSS", "batch j=2 RSS"], rows))

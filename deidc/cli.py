@@ -20,16 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from deidc import __version__, cli_explain, cli_run, codes
+from deidc import __version__, cli_explain, cli_fmt, cli_run, codes
 from deidc.codes import REGISTRY, Severity
-from deidc.compiler import compile_sources
-from deidc.diagnostics import Diagnostic, make, render
+from deidc.compiler import check_inputs, compile_sources
+from deidc.diagnostics import Diagnostic, make, render, to_sarif
 from deidc.source import Source
 from deidc.syntax import Parsed, parse
 
 __all__ = ["COMMANDS", "Command", "build_parser", "console", "main"]
 
 FORMATS: Final = ("full", "concise", "json")
+LINT_FORMATS: Final = (*FORMATS, "sarif")
 
 
 class _CannotRead(Exception):
@@ -130,6 +131,9 @@ def _report(diagnostics: Sequence[Diagnostic], sources: dict[str, Source], fmt: 
     if fmt == "json":
         print(render(diagnostics, sources, format="json"))
         return
+    if fmt == "sarif":
+        print(json.dumps(to_sarif(diagnostics, version=__version__), indent=2))
+        return
     if diagnostics:
         print(render(diagnostics, sources, format=fmt))
         if fmt == "full":
@@ -160,12 +164,21 @@ def _selected(diagnostics: Iterable[Diagnostic], select: Sequence[str], ignore: 
 def _configure_lint(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="recipe files, or folders to search for deid* and *.deid files")
-    parser.add_argument("--format", choices=FORMATS, default="full", help="how to print diagnostics (default: full)")
+    parser.add_argument("--format", choices=LINT_FORMATS, default="full",
+                        help="how to print diagnostics (default: full; sarif: a SARIF 2.1.0 log)")
     parser.add_argument("--select", type=_code_list, action="extend", default=[], metavar="CODES",
                         help="report only these codes or prefixes, comma-separated (e.g. DEID1,DEID203)")
     parser.add_argument("--ignore", type=_code_list, action="extend", default=[], metavar="CODES",
                         help="do not report these codes or prefixes, comma-separated")
     parser.add_argument("--exit-zero", action="store_true", help="exit with 0 even when there are errors")
+    inputs = parser.add_argument_group("run inputs", "check that a run provides every var: and func: the recipes "
+                                       "need (DEID401, DEID402); checked when one of these options is given")
+    inputs.add_argument("--var", dest="variables", action="append", default=[], type=cli_run.parse_var,
+                        metavar="NAME=VALUE", help="a variable the run provides (repeatable)")
+    inputs.add_argument("--func", dest="functions", action="append", default=[], metavar="NAME",
+                        help="a function the run provides (repeatable)")
+    inputs.add_argument("--inputs", action="store_true",
+                        help="check the run's inputs even when it provides none")
 
 
 def _run_lint(args: argparse.Namespace) -> int:
@@ -173,8 +186,13 @@ def _run_lint(args: argparse.Namespace) -> int:
     if not files:
         print("deidc: warning: no recipe files found (deid* or *.deid)", file=sys.stderr)
     parsed, diagnostics, sources = _load(files)
+    binding = args.inputs or bool(args.variables) or bool(args.functions)
     for one in parsed:
-        diagnostics += compile_sources([one]).diagnostics
+        compiled = compile_sources([one])
+        diagnostics += compiled.diagnostics
+        if binding:
+            diagnostics += check_inputs(compiled, variables=[name for name, _ in args.variables],
+                                        functions=args.functions)
     diagnostics = _selected(diagnostics, args.select, args.ignore)
     _report(diagnostics, sources, args.format, len(files))
     failed = any(d.is_error for d in diagnostics)
@@ -220,6 +238,7 @@ COMMANDS: Final[dict[str, Command]] = {
     "run": Command("de-identify DICOM files and folders with recipes", cli_run.configure, cli_run.run),
     "explain": Command("show what recipes do to one DICOM file, and which line decided each change",
                        cli_explain.configure, cli_explain.run),
+    "fmt": Command("format recipes in place (or --check, --diff)", cli_fmt.configure, cli_fmt.run),
 }
 
 

@@ -93,6 +93,28 @@ BAD_SELECT = _code("DEID211", "bad-select", E, "a select: expander that is not s
 FILTER_FIELD_FORM = _code("DEID212", "filter-field-form", E, "a filter field that is not a keyword or a tag")
 GROUP_OPTIONS = _code("DEID213", "unexpected-options", E, "options on a line that takes none")
 NO_SUCH_TAG = _code("DEID214", "bad-tag", E, "a private-creator field whose group is not private")
+SPACE_AFTER_PREFIX = _code("DEID215", "space-after-prefix", W,
+                           "a space between 'var:', 'func:' or 'deid_func:' and its name")
+
+# 3xx: rule interactions and values, found on the compiled plan (warnings: the recipe still runs)
+HIDDEN_BY_KEEP = _code("DEID301", "hidden-by-keep", W, "an action that never applies: a KEEP hides its elements")
+OVERRIDDEN_ACTION = _code("DEID302", "overridden-action", W, "an action whose effect a later action always undoes")
+DUPLICATE_ACTION = _code("DEID303", "duplicate-action", W, "an action that repeats an earlier one exactly")
+CONFLICTING_ACTIONS = _code("DEID304", "conflicting-actions", W,
+                            "two actions give one element different outcomes: the later one wins")
+SPARED_BY_REPLACE = _code("DEID305", "spared-by-replace", W,
+                          "a REMOVE that never applies: a REPLACE of the same element always writes it")
+PATTERN_MATCHES_NOTHING = _code("DEID306", "pattern-matches-nothing", W,
+                                "an expander pattern that matches no keyword, name or tag of the DICOM dictionary")
+JITTER_NOT_A_DATE = _code("DEID307", "jitter-not-a-date", W,
+                          "JITTER on an element that is not a date (DA) or date-time (DT)")
+INVALID_UID = _code("DEID308", "invalid-uid", W, "a literal that is not a valid UID, for a UID (UI) element")
+VALUE_TOO_LONG = _code("DEID309", "value-too-long", W, "a literal longer than the element's VR allows")
+NOT_A_NUMBER = _code("DEID310", "not-a-number", W,
+                     "a literal that is not a number, or out of range, for a numeric element")
+INVALID_VALUE = _code("DEID311", "invalid-value", W,
+                      "a literal the element's VR does not allow, e.g. lower case in a code string (CS)")
+LABEL_NEVER_MATCHES = _code("DEID312", "label-never-matches", W, "a filter LABEL whose criteria contradict each other")
 
 # 4xx: run-time inputs
 MISSING_VARIABLE = _code("DEID401", "missing-variable", E, "a var: the run does not provide")

@@ -1,4 +1,4 @@
-"""Diagnostics as data, and their renderings: ``Diagnostic`` → text or JSON.
+"""Diagnostics as data, and their renderings: ``Diagnostic`` → text, JSON or SARIF.
 
 Rendering is a pure function of diagnostics and sources; nothing here prints.
 """
@@ -142,6 +142,54 @@ def to_json(d: Diagnostic) -> dict[str, object]:
         "help": d.help,
         "suggestions": list(d.suggestions),
     }
+
+
+#: where each code is documented: ``docs/diagnostics.md`` has an anchor per code (``#deid101``)
+HELP_DOC = "docs/diagnostics.md"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def to_sarif(diagnostics: Iterable[Diagnostic], *, version: str, help_doc: str = HELP_DOC) -> dict[str, object]:
+    """Return diagnostics as one SARIF 2.1.0 log: one run of the tool ``deidc``, every registered code a rule.
+
+    Args:
+        diagnostics: the diagnostics, in any order (they are sorted).
+        version: deidc's version, for ``tool.driver.version``.
+        help_doc: the document each rule's ``helpUri`` points into, before ``#deidnnn``.
+
+    Returns:
+        The log, as JSON types.
+    """
+    codes = list(REGISTRY.values())
+    index = {c.code: i for i, c in enumerate(codes)}
+    rules = [{
+        "id": c.code,
+        "name": c.name,
+        "shortDescription": {"text": c.description},
+        "helpUri": f"{help_doc}#{c.code.lower()}",
+        "defaultConfiguration": {"level": c.severity.value},
+    } for c in codes]
+    results = [_sarif_result(d, index[d.code]) for d in sorted(diagnostics, key=sort_key)]
+    driver = {"name": "deidc", "version": version, "rules": rules}
+    run = {"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _sarif_result(d: Diagnostic, rule_index: int) -> dict[str, object]:
+    location: dict[str, object] = {"artifactLocation": {"uri": d.path}}
+    if d.span.line:
+        location["region"] = {"startLine": d.span.line, "startColumn": d.span.column,
+                              "endLine": d.span.end_line, "endColumn": d.span.end_column}
+    result: dict[str, object] = {
+        "ruleId": d.code,
+        "ruleIndex": rule_index,
+        "level": d.severity.value,
+        "message": {"text": d.message},
+        "locations": [{"physicalLocation": location}],
+    }
+    if d.help or d.suggestions:
+        result["properties"] = {"help": d.help, "suggestions": list(d.suggestions)}
+    return result
 
 
 @dataclass(frozen=True)

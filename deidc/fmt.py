@@ -29,7 +29,8 @@ The layout (what ``deidc fmt`` writes):
 * The words a recipe spells (actions, sections, criteria, expanders, keywords) keep
   their case, since the tree keeps it; the keywords ``FORMAT`` and ``LABEL`` and the
   regions ``all`` and ``from:`` are written in these cases.
-* The text ends with one newline (an empty recipe is the empty text).
+* The text ends with one newline (an empty recipe is the empty text). :func:`format_text`
+  keeps the line endings of the input's first line (CRLF or LF) and its byte-order mark, if any.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ __all__ = ["FormatResult", "format_text", "render", "render_field", "render_valu
 
 _BARE_OPTION: Final = re.compile(r"[A-Za-z0-9_.+\-]+")
 _INDENT: Final = "  "
+_WORD_CHAR: Final = re.compile(r"[A-Za-z0-9_]")
+#: words that start a line of their own kind when a space follows them
+_LINE_KEYWORDS: Final = frozenset(
+    {"format", "label", "coordinates", "keepcoordinates", "ctpcoordinates", "ctpkeepcoordinates"})
 
 
 # ---------------------------------------------------------------- leaves
@@ -129,18 +134,30 @@ def _format_line(line: ast.FormatLine) -> str:
     return _words("FORMAT", line.format, line.comment)
 
 
+def _head(word: str, field: ast.Field) -> str:
+    """Return a line's first word and its field: one space apart, or none after a line keyword.
+
+    A line that starts with ``FORMAT``, ``LABEL`` or a coordinates word followed by a
+    space is read as that keyword's line; written without the space (``FORMAT%x``,
+    ``label(0010,0020)``), it is an action or a criterion. Such a line keeps its form.
+    """
+    text = render_field(field)
+    glued = word.lower() in _LINE_KEYWORDS and not _WORD_CHAR.match(text)
+    return f"{word}{text}" if glued else f"{word} {text}"
+
+
 def _action(line: ast.Action) -> str:
     value = None if line.value is None else render_value(line.value)
-    return _words(line.verb, render_field(line.target), value, line.comment)
+    return _words(_head(line.verb, line.target), value, line.comment)
 
 
 def _group_action(line: ast.GroupAction) -> str:
     options = ";".join(f"{o.name}={_option(o.value)}" for o in line.options)
-    return _words(line.verb, render_field(line.target), options, line.comment)
+    return _words(_head(line.verb, line.target), options, line.comment)
 
 
 def _criterion(criterion: ast.Criterion) -> str:
-    return _words(criterion.word, render_field(criterion.target), criterion.value)
+    return _words(_head(criterion.word, criterion.target), criterion.value)
 
 
 def _member(line: ast.Member) -> str:
@@ -162,7 +179,10 @@ def _region(region: ast.Region) -> str:
             assert_never(region)
 
 
-def _line(line: ast.Action | ast.GroupAction | ast.Member | ast.Coordinates | ast.Comment | ast.FormatLine) -> str:
+_AnyLine = ast.Action | ast.GroupAction | ast.Member | ast.Coordinates | ast.Comment | ast.FormatLine
+
+
+def _line(line: _AnyLine) -> str:
     """Return the text of one line (without indentation or newline)."""
     match line:
         case ast.Comment(text=text):
@@ -186,8 +206,6 @@ def _section_line(section: ast.Section) -> str:
 
 
 # ---------------------------------------------------------------- layout
-
-_AnyLine = ast.Action | ast.GroupAction | ast.Member | ast.Coordinates | ast.Comment | ast.FormatLine
 
 
 def _split_trailing(lines: Sequence[_AnyLine], more: bool) -> tuple[Sequence[_AnyLine], Sequence[_AnyLine]]:
@@ -274,7 +292,7 @@ class FormatResult:
 
 
 def _newline(text: str) -> str:
-    """Return the line ending of the text's first line (``\\n`` when there is none), as black does."""
+    """Return the line ending of the text's first line (a newline when it has none), as black does."""
     match = re.search(r"\r\n|\r|\n", text)
     return "\r\n" if match is not None and match.group() == "\r\n" else "\n"
 
@@ -306,7 +324,8 @@ def format_text(text: str, path: str = "<string>") -> FormatResult:
         return FormatResult(source, None, error="formatting is not stable (a second pass changes the output); "
                                                 "the file was left as it is: please report this")
     newline = _newline(text)
-    return FormatResult(source, output if newline == "\n" else output.replace("\n", newline))
+    output = output if newline == "\n" else output.replace("\n", newline)
+    return FormatResult(source, "\ufeff" + output if text.startswith("\ufeff") else output)
 
 
 def _first_difference(before: ast.Recipe, after: ast.Recipe) -> str:

@@ -20,8 +20,9 @@ SHIPPED = ("deid.dicom", "deid.dicom.ultrasound", "deid.dicom.xray.chest")
 #: - deid.dicom.ultrasound: the same header, so 'PatientsName' (37) and 'jitter' (94);
 #: - deid.dicom.xray.chest: none.
 EXPECTED_WARNINGS: dict[str, list[tuple[str, int]]] = {
-    "deid.dicom": [("DEID105", 490), ("DEID105", 497), ("DEID105", 504), ("DEID105", 840), ("DEID105", 897)],
-    "deid.dicom.ultrasound": [("DEID105", 37), ("DEID105", 94)],
+    "deid.dicom": [("DEID105", 490), ("DEID105", 497), ("DEID105", 504), ("DEID303", 826), ("DEID105", 840),
+                   ("DEID303", 868), ("DEID105", 897)],
+    "deid.dicom.ultrasound": [("DEID303", 23), ("DEID105", 37), ("DEID303", 65), ("DEID105", 94)],
     "deid.dicom.xray.chest": [],
 }
 

@@ -36,9 +36,10 @@ NOTES: Final[dict[str, str]] = {
     "for example): further syntax errors are not reported, although the rest of the file is still read and "
     "checked. Fix the errors shown, then check the recipe again.",
     "DEID401": "Reported before a run when the plan reads `var:NAME` and the run defines no variable NAME "
-    "(`parser.define`, `ids=` of `replace_identifiers`, or `--var NAME=VALUE`). Define it.",
+    "(`parser.define`, `ids=` of `replace_identifiers`, or `--var NAME=VALUE`). Define it. "
+    "`deidc lint RECIPE --var NAME=VALUE` (or `--inputs`) checks this before any run.",
     "DEID402": "Reported before a run when the plan calls `func:NAME` and the run passes no function NAME. "
-    "Pass it.",
+    "Pass it. `deidc lint RECIPE --func NAME` (or `--inputs`) checks this before any run.",
     "DEID403": "Reported for an input file that is not readable as DICOM; the batch goes on with the other files.",
     "DEID404": "Reported for an output file that exists when overwriting is off; the file is left as it is.",
     "DEID405": "Reported when a recipe path or shipped recipe name does not exist.",
@@ -55,8 +56,10 @@ keywords, lists, functions), `2xx` arguments and values, `3xx` rule interactions
 run-time inputs. A code is never reused or renumbered.
 
 An **error** stops the recipe from being compiled; a **warning** does not (the recipe runs,
-but probably not as meant). Each entry below shows a recipe with the mistake (the fixture
-in `tests/recipes/`), what deidc prints for it, and the recipe fixed.
+but probably not as meant). The `3xx` warnings come from an analysis of the compiled plan,
+so they appear only once a recipe has no errors. Each entry below shows a recipe with the
+mistake (the fixture in `tests/recipes/`), what deidc prints for it, and the recipe fixed.
+Each code has an anchor of its own (`#deid101`), which `deidc lint --format sarif` uses.
 """
 
 
@@ -73,7 +76,8 @@ def _fixture(code: Code) -> Path:
 
 
 def _entry(code: Code) -> str:
-    parts = [f"## {code.code} {code.name}\n", f"**{code.severity.value}**: {code.description}.\n"]
+    parts = [f'<a id="{code.code.lower()}"></a>\n', f"## {code.code} {code.name}\n",
+             f"**{code.severity.value}**: {code.description}.\n"]
     fixture = _fixture(code)
     if fixture.exists():
         parts += [

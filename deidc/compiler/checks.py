@@ -6,39 +6,22 @@ order of :data:`CHECKS` is the order their diagnostics are produced in.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Final
 
 from deidc import ast, codes
 from deidc.compiler import names
-from deidc.compiler.resolve import Problem, resolve_field, resolve_filter_field
+from deidc.compiler.check_filters import check_filters
+from deidc.compiler.context import Check, Context, place
+from deidc.compiler.resolve import resolve_field
 from deidc.diagnostics import Diagnostic, make
 from deidc.source import Span
 
+__all__ = ["CHECKS", "Check", "Context"]
 
-@dataclass(frozen=True)
-class Context:
-    """What a check may know besides the tree."""
-
-    path: str = "<string>"  #: the recipe's file
-    #: list names defined by the recipes compiled together, by kind
-    lists: dict[str, frozenset[str]] = field(default_factory=dict)
-    #: list names used anywhere by those recipes, by kind
-    used: dict[str, frozenset[str]] = field(default_factory=dict)
-
-
-Check = Callable[[ast.Recipe, Context], Iterable[Diagnostic]]
 
 _NAMED = (ast.ValuesSection, ast.FieldsSection, ast.FilterSection)
 _UNNAMED = (ast.HeaderSection, ast.LabelsSection)
-
-
-def _place(problem: Problem, span: Span, path: str) -> Diagnostic:
-    if problem.length and span.line == span.end_line:
-        span = span.sub(problem.offset, problem.length)
-    return make(problem.code, problem.message, span, path=path, help=problem.help, suggestions=problem.suggestions)
 
 
 def _header_lines(recipe: ast.Recipe) -> Iterator[tuple[ast.Section | None, ast.Action]]:
@@ -58,12 +41,6 @@ def _group_lines(recipe: ast.Recipe) -> Iterator[tuple[ast.ValuesSection | ast.F
             for line in section.body:
                 if isinstance(line, ast.GroupAction):
                     yield section, line
-
-
-def _filter_blocks(recipe: ast.Recipe) -> Iterator[ast.LabelBlock]:
-    for section in recipe.sections:
-        if isinstance(section, ast.FilterSection):
-            yield from section.labels
 
 
 def _section_word_span(section: ast.Section) -> Span:
@@ -138,10 +115,11 @@ def check_actions(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
             continue
         if isinstance(section, ast.UnknownSection):
             continue
-        yield from _check_action(action, ctx)
+        yield from _check_action(action, ctx, metadata=isinstance(section, ast.LabelsSection))
 
 
-def _check_action(action: ast.Action, ctx: Context) -> Iterator[Diagnostic]:
+def _check_action(action: ast.Action, ctx: Context, *, metadata: bool = False) -> Iterator[Diagnostic]:
+    """Check one action line; in ``%labels`` (free-form metadata) only its shape: verb and arity."""
     kind = names.HEADER_ACTIONS.get(action.verb)
     if kind is None:
         upper = action.verb.upper()
@@ -167,6 +145,10 @@ def _check_action(action: ast.Action, ctx: Context) -> Iterator[Diagnostic]:
     if not takes_value and action.value is not None:
         yield make(codes.UNEXPECTED_VALUE, f"'{kind.value}' takes no value", action.value.span, path=ctx.path,
                    help="remove it, or start a comment with '#'")
+    if metadata:
+        return
+    if action.value is not None:
+        yield from _check_prefix(action.value, ctx)
     if kind.value == "JITTER" and isinstance(action.value, ast.Literal):
         text = action.value.text.strip()
         if not text.lstrip("+-").isdigit():
@@ -176,6 +158,24 @@ def _check_action(action: ast.Action, ctx: Context) -> Iterator[Diagnostic]:
         yield from _check_deid_func(action.value, ctx)
     if kind.value == "ADD":
         yield from _check_add_target(action.target, ctx)
+
+
+_PREFIXES: Final[dict[type, str]] = {ast.VarRef: "var:", ast.FuncRef: "func:", ast.DeidFunc: "deid_func:"}
+
+
+def _check_prefix(value: ast.Value, ctx: Context) -> Iterator[Diagnostic]:
+    """Warn about a space between ``var:``/``func:``/``deid_func:`` and the name (deid would read the space)."""
+    prefix = _PREFIXES.get(type(value))
+    at = value.span.start + len(prefix or "")
+    if prefix is None or at >= len(ctx.text) or not ctx.text[at].isspace():
+        return
+    name, end = getattr(value, "name", ""), at
+    while end < len(ctx.text) and ctx.text[end] in " \t":
+        end += 1
+    message = f"a space after '{prefix}': deidc reads '{prefix}{name}', but deid a name that starts with the space"
+    yield make(codes.SPACE_AFTER_PREFIX, message, value.span.sub(len(prefix), end - at), path=ctx.path,
+               label="remove this space",
+               help=f"write '{prefix}{name}' without a space")
 
 
 def _check_add_target(target: ast.Field, ctx: Context) -> Iterator[Diagnostic]:
@@ -266,7 +266,7 @@ def _check_split_option(option: ast.SplitOption, ctx: Context) -> Iterator[Diagn
 
 
 def _header_targets(recipe: ast.Recipe) -> list[ast.Field]:
-    return [a.target for s, a in _header_lines(recipe) if s is not None and not isinstance(s, ast.UnknownSection)
+    return [a.target for s, a in _header_lines(recipe) if isinstance(s, ast.HeaderSection)
             and a.verb in names.HEADER_ACTIONS and (a.verb != "ADD" or isinstance(a.target, ast.FieldTag))]
 
 
@@ -278,7 +278,7 @@ def check_fields(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
     for target in targets:
         _, problems = resolve_field(target)
         for problem in problems:
-            yield _place(problem, target.span, ctx.path)
+            yield place(problem, target.span, ctx.path)
         if isinstance(target, ast.FieldGroup) and target.name:
             defined = ctx.lists.get(target.kind, frozenset())
             if target.name not in defined:
@@ -289,7 +289,8 @@ def check_fields(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
 
 
 def _variables(recipe: ast.Recipe) -> dict[str, ast.VarRef]:
-    return {a.value.name: a.value for _, a in _header_lines(recipe) if isinstance(a.value, ast.VarRef)}
+    return {a.value.name: a.value for s, a in _header_lines(recipe)
+            if isinstance(s, ast.HeaderSection) and isinstance(a.value, ast.VarRef)}
 
 
 def check_list_names(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
@@ -313,53 +314,6 @@ def check_list_names(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
                 k == kind and names.suggest(ref, (name,)) for k, ref in misspelt):  # a typo is reported once
             yield make(codes.UNUSED_LIST, f"the list '{name}' is never used", span, path=ctx.path,
                        help=f"refer to it as '{kind}:{name}' in '%header', or remove it")
-
-
-def check_filters(recipe: ast.Recipe, ctx: Context) -> Iterator[Diagnostic]:
-    """Filter sections: lines before a LABEL, criterion words, arity and patterns."""
-    for section in recipe.sections:
-        if isinstance(section, ast.FilterSection):
-            for line in section.body:
-                if isinstance(line, (ast.Member, ast.Coordinates)):
-                    yield make(codes.CRITERION_BEFORE_LABEL, "this line stands before the first LABEL",
-                               line.span, path=ctx.path, help="start the block with 'LABEL name'")
-    for block in _filter_blocks(recipe):
-        for line in block.body:
-            if isinstance(line, ast.Member):
-                for criterion in line.criteria:
-                    yield from _check_criterion(criterion, ctx)
-
-
-def _check_criterion(criterion: ast.Criterion, ctx: Context) -> Iterator[Diagnostic]:
-    word = criterion.word.lower()
-    upper = criterion.word.upper()
-    if word not in names.CRITERIA and (upper in names.HEADER_ACTIONS or upper in names.GROUP_ACTIONS):
-        where = "'%header'" if upper in names.HEADER_ACTIONS else "a %values or %fields section"
-        yield make(codes.WRONG_SECTION, f"'{criterion.word}' belongs in {where}, not in a %filter section",
-                   criterion.word_span, path=ctx.path,
-                   help="a LABEL block holds criteria (" + ", ".join(names.CRITERIA) + ") and coordinates")
-        return
-    if word not in names.CRITERIA:
-        yield make(codes.UNKNOWN_CRITERION, f"unknown filter criterion '{criterion.word}'", criterion.word_span,
-                   path=ctx.path, suggestions=names.suggest(criterion.word, (*names.CRITERIA, "LABEL")),
-                   help=None if names.suggest(criterion.word, (*names.CRITERIA, "LABEL"))
-                   else "criteria are " + ", ".join(names.CRITERIA))
-        return
-    if word in names.VALUE_CRITERIA and criterion.value is None:
-        yield make(codes.CRITERION_ARITY, f"'{word}' needs a field and a value", criterion.span, path=ctx.path,
-                   help=f"write e.g. '{word} Modality CT'")
-    if word in names.PRESENCE_CRITERIA and criterion.value is not None:
-        yield make(codes.CRITERION_ARITY, f"'{word}' takes a field and no value", criterion.span, path=ctx.path,
-                   help=f"write e.g. '{word} ImageType'")
-    _, problems = resolve_filter_field(criterion.target)
-    for problem in problems:
-        yield _place(problem, criterion.target.span, ctx.path)
-    if word in ("contains", "notcontains") and criterion.value is not None:
-        try:
-            re.compile(criterion.value)
-        except re.error as error:
-            yield make(codes.INVALID_REGEX, f"invalid regular expression: {error.msg}", criterion.span,
-                       path=ctx.path, help=r"escape special characters with '\'")
 
 
 CHECKS: Final[tuple[Check, ...]] = (

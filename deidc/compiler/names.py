@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from pydicom._dicom_dict import RepeatersDictionary
-from pydicom.datadict import keyword_dict
+from pydicom.datadict import keyword_dict, keyword_for_tag
 
 from deidc.plan import ActionKind, GroupKind, PatternKind
 
@@ -60,6 +60,11 @@ def keyword_tag(name: str) -> int | None:
     """Return the tag of a dictionary keyword written in any case, or None."""
     kw = keyword(name)
     return None if kw is None else int(keyword_dict[kw])
+
+
+def keyword_for(tag: int) -> str:
+    """Return the dictionary keyword of a tag, or '' if it has none."""
+    return str(keyword_for_tag(tag))
 
 
 def suggest(word: str, vocabulary: Iterable[str], *, n: int = 3) -> tuple[str, ...]:

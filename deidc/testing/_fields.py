@@ -8,6 +8,7 @@ text which parses back to an equal node.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Sequence
 from typing import Final
@@ -46,16 +47,14 @@ def field_privates(*, valid: bool = True) -> st.SearchStrategy[ast.Field]:
 
 def field_addresses() -> st.SearchStrategy[ast.Field]:
     """Return a strategy for exact nested addresses: ``(0008,1140)__0__(0008,1155)``."""
-    tag = st.integers(min_value=0, max_value=0xFFFFFFFF)
-    return st.integers(min_value=1, max_value=3).flatmap(lambda depth: st.builds(
-        ast.FieldAddress,
-        tags=st.tuples(*[tag] * (depth + 1)),
-        items=st.tuples(*[st.integers(min_value=0, max_value=12)] * depth)))
+    tags = st.lists(st.integers(min_value=0, max_value=0xFFFFFFFF), min_size=2, max_size=4).map(tuple)
+    items = st.lists(st.integers(min_value=0, max_value=12), min_size=3, max_size=3).map(tuple)
+    return st.builds(lambda t, i: ast.FieldAddress(tags=t, items=i[: len(t) - 1]), tags, items)
 
 
 def field_names(*, valid: bool = True, max_depth: int = 3) -> st.SearchStrategy[ast.Field]:
     """Return a strategy for keyword fields, ``ALL``, and keyword paths such as ``Seq__Child``."""
-    word = w.dictionary_keywords().flatmap(w.mixed_case) if valid else w.names_any()
+    word = w.mixed_case(w.dictionary_keywords()) if valid else w.names_any()
     paths = st.lists(word, min_size=1, max_size=max_depth).map(tuple)
     return st.one_of(st.builds(ast.FieldName, names=paths),
                      st.builds(ast.FieldName, names=w.mixed_case("ALL").map(lambda a: (a,))))
@@ -64,7 +63,7 @@ def field_names(*, valid: bool = True, max_depth: int = 3) -> st.SearchStrategy[
 def field_expanders(*, valid: bool = True) -> st.SearchStrategy[ast.Field]:
     """Return a strategy for expanders: ``contains:Date``, ``select:vr:PN``, ``select:group:0010``."""
     pattern = st.lists(st.sampled_from(w.PATTERN_FRAGMENTS), min_size=1, max_size=3).map("|".join)
-    regex = st.builds(ast.FieldExpander, name=st.sampled_from(tuple(names.PATTERN_EXPANDERS)).flatmap(w.mixed_case),
+    regex = st.builds(ast.FieldExpander, name=w.mixed_case(st.sampled_from(tuple(names.PATTERN_EXPANDERS))),
                       pattern=pattern)
     vrs = st.sampled_from(sorted(vr for vr in w.keywords_by_vr() if len(vr) == 2))
     select = st.one_of(
@@ -73,9 +72,9 @@ def field_expanders(*, valid: bool = True) -> st.SearchStrategy[ast.Field]:
                   pattern=st.integers(0, 0xFFFF).map(lambda g: f"group:{g:04X}")))
     if valid:
         return st.one_of(regex, select)
-    free = st.builds(ast.FieldExpander,
-                     name=st.from_regex(r"[A-Za-z_]{1,10}", fullmatch=True).filter(lambda n: n not in ("values", "fields")),
-                     pattern=st.text(st.sampled_from(string.ascii_letters + string.digits + "|^$.*_\\:#()"), max_size=10))
+    name = st.from_regex(r"[A-Za-z_]{1,10}", fullmatch=True).filter(lambda n: n not in ("values", "fields"))
+    pattern_text = st.text(st.sampled_from(string.ascii_letters + string.digits + "|^$.*_\\:#()"), max_size=10)
+    free = st.builds(ast.FieldExpander, name=name, pattern=pattern_text)
     return st.one_of(regex, select, free)
 
 
@@ -91,6 +90,18 @@ def field_groups(lists: dict[str, Sequence[str]] | None = None) -> st.SearchStra
 def field_malformed() -> st.SearchStrategy[ast.Field]:
     """Return a strategy for fields of no known form (the checker reports them)."""
     return st.builds(ast.FieldMalformed, text=st.sampled_from(MALFORMED))
+
+
+def glued_fields() -> st.SearchStrategy[ast.Field]:
+    """Return a strategy for fields that start with no letter, so that they can follow a word directly.
+
+    ``FORMAT(0010,0020)`` is an action whose verb is ``FORMAT``: with a space it would be a FORMAT line.
+    """
+    malformed = [text for text in MALFORMED if not re.match(r"[A-Za-z0-9_]", text)]
+    return st.one_of(field_tags(forms=("paren",)), field_addresses(),
+                     st.builds(ast.FieldPrivate, group=st.integers(0, 0xFFFF), creator=st.just("ACME 1.0"),
+                               offset=st.integers(0, 0xFF), parens=st.just(True)),
+                     st.builds(ast.FieldMalformed, text=st.sampled_from(malformed)))
 
 
 def fields(*, valid: bool = True, lists: dict[str, Sequence[str]] | None = None,
@@ -139,9 +150,8 @@ _BUILTIN_ARGS: Final[dict[str, st.SearchStrategy[str]]] = {
 def _func_args(keys: Sequence[str]) -> st.SearchStrategy[tuple[ast.FuncArg, ...]]:
     if not keys:
         return st.just(())
-    chosen = st.lists(st.sampled_from(tuple(keys)), unique=True, max_size=len(keys))
-    return chosen.flatmap(lambda ks: st.tuples(*[st.builds(ast.FuncArg, key=st.just(k), value=_BUILTIN_ARGS[k])
-                                                 for k in ks]))
+    arg = st.one_of([st.builds(ast.FuncArg, key=st.just(k), value=_BUILTIN_ARGS[k]) for k in keys])
+    return st.lists(arg, unique_by=lambda a: a.key, max_size=len(keys)).map(tuple)
 
 
 def deid_funcs(*, valid: bool = True, only: Sequence[str] | None = None) -> st.SearchStrategy[ast.Value]:
@@ -150,8 +160,8 @@ def deid_funcs(*, valid: bool = True, only: Sequence[str] | None = None) -> st.S
         args = st.lists(st.builds(ast.FuncArg, key=w.idents(), value=w.option_values()), max_size=3).map(tuple)
         return st.builds(ast.DeidFunc, name=w.idents(), args=args)
     builtins = tuple(only) if only is not None else tuple(names.DEID_FUNCS)
-    return st.sampled_from(builtins).flatmap(
-        lambda name: st.builds(ast.DeidFunc, name=st.just(name), args=_func_args(names.DEID_FUNCS[name])))
+    return st.one_of([st.builds(ast.DeidFunc, name=st.just(name), args=_func_args(names.DEID_FUNCS[name]))
+                      for name in builtins])
 
 
 def literals(*, quoted: bool | None = None) -> st.SearchStrategy[ast.Value]:

@@ -1,15 +1,17 @@
 """Strategies for recipe trees, built bottom-up from :mod:`deidc.ast` nodes, and their text.
 
 Lines, LABEL blocks, sections and whole recipes: one ``st.builds`` per node class,
-in the order of ``ast.py``, with default spans. The options of :func:`recipes` are
-checked when it is called (``InvalidArgument``), not when the strategy is drawn from.
+with default spans (one composite draws the sections' names first, so that actions can
+name the lists). The options of :func:`recipes` are checked when it is called
+(``InvalidArgument``), not when the strategy is drawn from.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, replace
+from typing import Any, Final
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -21,6 +23,8 @@ from deidc.plan import ActionKind
 from deidc.testing import _fields as f
 from deidc.testing import _words as w
 
+#: the list names that ``values:``/``fields:`` may refer to, by kind (hashable, for caching)
+Lists = tuple[tuple[str, tuple[str, ...]], ...]
 #: the section kinds :func:`recipes` can draw; ``unknown`` only with ``valid=False``
 SECTION_KINDS: Final[tuple[str, ...]] = (*names.SECTIONS, "unknown")
 #: the header actions
@@ -66,10 +70,10 @@ def check_options(*, sections: Collection[str] | None, actions: Collection[str],
     for flag, name in ((comments, "comments"), (valid, "valid")):
         if not isinstance(flag, bool):
             raise InvalidArgument(f"{name}={flag!r} must be True or False")
+    if valid and sections is not None and not isinstance(sections, str) and "unknown" in sections:
+        raise InvalidArgument("sections: 'unknown' sections never compile; pass valid=False to draw them")
     allowed = names.SECTIONS if valid else SECTION_KINDS
     chosen = allowed if sections is None else _names(sections, "sections", allowed)
-    if sections is not None and valid and "unknown" in sections:
-        raise InvalidArgument("sections: 'unknown' sections never compile; pass valid=False to draw them")
     return _Options(chosen, _names(actions, "actions", ACTION_NAMES), comments, valid,
                     _count(max_sections, "max_sections"), _count(max_lines, "max_lines"))
 
@@ -91,14 +95,20 @@ def format_lines(opts: _Options) -> st.SearchStrategy[ast.FormatLine]:
     return st.builds(ast.FormatLine, format=word, comment=_trailing(opts))
 
 
-def header_actions(opts: _Options, lists: dict[str, Sequence[str]] | None) -> st.SearchStrategy[ast.Action]:
+def _line_keywords() -> st.SearchStrategy[str]:
+    """Return a strategy for the words that start lines of their own (``FORMAT``, ``LABEL``...), in any case."""
+    return w.mixed_case(st.sampled_from(sorted(w.RESERVED_WORDS)))
+
+
+def header_actions(opts: _Options, lists: Lists | None) -> st.SearchStrategy[ast.Action]:
     """Return a strategy for header action lines, each verb with the field and value it takes."""
     if not opts.valid:
         return st.builds(ast.Action, verb=w.words_any(), target=f.fields(valid=False),
-                         value=st.one_of(st.none(), f.values(valid=False)), comment=_trailing(opts))
+                         value=st.one_of(st.none(), f.values(valid=False)), comment=_trailing(opts)) | st.builds(
+            ast.Action, verb=_line_keywords(), target=f.glued_fields(), comment=_trailing(opts))
     if not opts.actions:
         return st.nothing()
-    target = f.fields(lists=lists)
+    target = f.fields(lists=None if lists is None else dict(lists))
     by_verb = {
         "ADD": (f.exact_fields(), f.values()),
         "REPLACE": (target, f.values()),
@@ -124,7 +134,8 @@ def group_actions(opts: _Options, kind: str) -> st.SearchStrategy[ast.GroupActio
     """Return a strategy for the FIELD and SPLIT lines of a ``%values`` or ``%fields`` list."""
     if not opts.valid:
         return st.builds(ast.GroupAction, verb=w.words_any(), target=f.fields(valid=False),
-                         options=_split_options(False), comment=_trailing(opts))
+                         options=_split_options(False), comment=_trailing(opts)) | st.builds(
+            ast.GroupAction, verb=_line_keywords(), target=f.glued_fields(), comment=_trailing(opts))
     target = f.fields(groups=False)
     field_line = st.builds(ast.GroupAction, verb=st.just("FIELD"), target=target, comment=_trailing(opts))
     if kind == "fields":
@@ -138,10 +149,10 @@ def criteria(opts: _Options) -> st.SearchStrategy[ast.Criterion]:
     """Return a strategy for one filter test: ``contains Modality CT|MR``, ``missing PatientID``."""
     if not opts.valid:
         return st.builds(ast.Criterion, word=w.words_any(), target=f.filter_fields(valid=False),
-                         value=st.one_of(st.none(), w.filter_values_any()))
-    word = st.sampled_from(names.CRITERIA).flatmap(w.mixed_case)
-    return word.flatmap(lambda name: st.builds(ast.Criterion, word=st.just(name), target=f.filter_fields(),
-                                               value=_criterion_value(name.lower())))
+                         value=st.one_of(st.none(), w.filter_values_any())) | st.builds(
+            ast.Criterion, word=_line_keywords(), target=f.glued_fields())
+    return st.one_of([st.builds(ast.Criterion, word=w.mixed_case(word), target=f.filter_fields(),
+                                value=_criterion_value(word)) for word in names.CRITERIA])
 
 
 def _criterion_value(word: str) -> st.SearchStrategy[str | None]:
@@ -155,9 +166,11 @@ def _criterion_value(word: str) -> st.SearchStrategy[str | None]:
 def members(opts: _Options) -> st.SearchStrategy[ast.Member]:
     """Return a strategy for criteria lines: ``+ contains A x || empty B``."""
     operator = st.sampled_from(("+", "||"))
-    return st.lists(criteria(opts), min_size=1, max_size=3).flatmap(lambda tests: st.builds(
-        ast.Member, operator=st.one_of(st.none(), operator), criteria=st.just(tuple(tests)),
-        operators=st.tuples(*[operator] * (len(tests) - 1)), comment=_trailing(opts)))
+    tests = st.lists(criteria(opts), min_size=1, max_size=3).map(tuple)
+    between = st.lists(operator, min_size=2, max_size=2).map(tuple)
+    return st.builds(lambda lead, c, ops, comment: ast.Member(operator=lead, criteria=c, operators=ops[: len(c) - 1],
+                                                             comment=comment),
+                     st.one_of(st.none(), operator), tests, between, _trailing(opts))
 
 
 def regions(*, valid: bool = True) -> st.SearchStrategy[ast.Region]:
@@ -170,11 +183,11 @@ def regions(*, valid: bool = True) -> st.SearchStrategy[ast.Region]:
 
 def coordinates(opts: _Options) -> st.SearchStrategy[ast.Coordinates]:
     """Return a strategy for coordinates lines: ``keepcoordinates 0,0,10,10``."""
-    return st.builds(ast.Coordinates, keyword=st.sampled_from(_COORDINATE_WORDS).flatmap(w.mixed_case),
+    return st.builds(ast.Coordinates, keyword=w.mixed_case(st.sampled_from(_COORDINATE_WORDS)),
                      region=regions(valid=opts.valid), comment=_trailing(opts))
 
 
-def _lines(options: list[st.SearchStrategy[ast.Node]], opts: _Options) -> st.SearchStrategy[tuple[object, ...]]:
+def _lines(options: list[st.SearchStrategy[ast.Node]], opts: _Options) -> st.SearchStrategy[tuple[Any, ...]]:
     if not options:
         return st.just(())
     return st.lists(st.one_of(options), max_size=opts.max_lines).map(tuple)
@@ -192,7 +205,7 @@ def label_blocks(opts: _Options) -> st.SearchStrategy[ast.LabelBlock]:
 # ---------------------------------------------------------------- sections and recipes
 
 
-def _header_body(opts: _Options, lists: dict[str, Sequence[str]] | None) -> st.SearchStrategy[tuple[object, ...]]:
+def _header_body(opts: _Options, lists: Lists | None) -> st.SearchStrategy[tuple[Any, ...]]:
     lines: list[st.SearchStrategy[ast.Node]] = [*_comment_lines(opts)]
     if opts.actions or not opts.valid:
         lines.append(header_actions(opts, lists))
@@ -201,14 +214,17 @@ def _header_body(opts: _Options, lists: dict[str, Sequence[str]] | None) -> st.S
     return _lines(lines, opts)
 
 
-def sections(opts: _Options, kind: str, name: str | None,
-             lists: dict[str, Sequence[str]] | None) -> st.SearchStrategy[ast.Section]:
-    """Return a strategy for one section of ``kind`` (a key of ``_SECTION_CLASSES``)."""
+@functools.lru_cache(maxsize=256)
+def sections(opts: _Options, kind: str, lists: Lists | None) -> st.SearchStrategy[ast.Section]:
+    """Return a strategy for one section of ``kind`` (a key of ``_SECTION_CLASSES``), without its name.
+
+    Strategies are cached by their arguments: building one costs more than drawing from it.
+    """
     cls = _SECTION_CLASSES[kind]
     keyword = st.just(kind) if kind != "unknown" else w.section_keywords_unknown()
     if opts.valid:
-        keyword = keyword.flatmap(w.mixed_case)
-    common = {"keyword": keyword, "name": st.just(name), "comment": _trailing(opts)}
+        keyword = w.mixed_case(keyword)
+    common = {"keyword": keyword, "comment": _trailing(opts)}
     if kind in ("values", "fields"):
         lines: list[st.SearchStrategy[ast.Node]] = [group_actions(opts, kind), *_comment_lines(opts)]
         if not opts.valid:
@@ -236,14 +252,14 @@ def _recipe(draw: st.DrawFn, opts: _Options) -> ast.Recipe:
     """Draw the sections' kinds and names first, so that header actions can name the lists."""
     kinds = draw(st.lists(st.sampled_from(opts.sections), max_size=opts.max_sections)) if opts.sections else []
     heads = [(kind, draw(_section_name(opts, kind))) for kind in kinds]
-    lists: dict[str, Sequence[str]] | None = None
+    lists: Lists | None = None
     if opts.valid:
-        lists = {k: sorted({n for kind, n in heads if kind == k and n}) for k in ("values", "fields")}
-    built = tuple(draw(sections(opts, kind, name, lists)) for kind, name in heads)
+        lists = tuple((k, tuple(sorted({n for kind, n in heads if kind == k and n}))) for k in ("values", "fields"))
+    built = tuple(replace(draw(sections(opts, kind, lists)), name=name) for kind, name in heads)
     return ast.Recipe(body=draw(_top_body(opts)), sections=built)
 
 
-def _top_body(opts: _Options) -> st.SearchStrategy[tuple[object, ...]]:
+def _top_body(opts: _Options) -> st.SearchStrategy[tuple[Any, ...]]:
     if not opts.valid:
         return _lines([*_comment_lines(opts), format_lines(opts), header_actions(opts, None)], opts)
     comments = st.lists(st.one_of(_comment_lines(opts)), max_size=2) if opts.comments else st.just([])

@@ -51,9 +51,14 @@ def keywords_by_vr() -> dict[str, tuple[str, ...]]:
     return {vr: tuple(kws) for vr, kws in found.items()}
 
 
-def mixed_case(word: str) -> st.SearchStrategy[str]:
-    """Return ``word`` as written, upper-cased or lower-cased."""
-    return st.sampled_from(sorted({word, word.upper(), word.lower()}))
+def _recase(word: str, how: int) -> str:
+    return word.upper() if how == 1 else word.lower() if how == 2 else word
+
+
+def mixed_case(word: str | st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Return a strategy for ``word`` (or the words drawn from a strategy) as written, upper- or lower-cased."""
+    words = st.just(word) if isinstance(word, str) else word
+    return st.builds(_recase, words, st.integers(0, 2))
 
 
 # ---------------------------------------------------------------- names
@@ -73,9 +78,13 @@ def idents() -> st.SearchStrategy[str]:
     )
 
 
+#: a few list names, so that drawn recipes often share them
+LIST_NAMES: Final[tuple[str, ...]] = ("names", "ids", "uids", "dates", "cookie_names", "instance_fields")
+
+
 def list_names() -> st.SearchStrategy[str]:
     """Return a strategy for ``%values``/``%fields`` list names (one word each)."""
-    return st.from_regex(r"[a-z][a-z0-9_]{0,7}", fullmatch=True)
+    return st.sampled_from(LIST_NAMES)
 
 
 def line_texts() -> st.SearchStrategy[str]:
@@ -88,7 +97,7 @@ def line_texts() -> st.SearchStrategy[str]:
 
 def comment_texts() -> st.SearchStrategy[str]:
     """Return a strategy for comments: ``#`` and the rest of the line, trailing spaces included."""
-    body = st.text(st.characters(exclude_characters="\r\n", exclude_categories=("Cs",)), max_size=20)
+    body = st.text(st.characters(exclude_characters="\r\n", codec="utf-8"), max_size=20)
     return body.map(lambda text: "#" + text)
 
 
@@ -121,7 +130,7 @@ def literal_texts_unquoted() -> st.SearchStrategy[str]:
 
 def literal_texts_quoted() -> st.SearchStrategy[str]:
     """Return a strategy for the inside of a double-quoted literal (no ``"``, no line end)."""
-    return st.text(st.characters(exclude_characters='"\r\n', exclude_categories=("Cs",)), max_size=16)
+    return st.text(st.characters(exclude_characters='"\r\n', codec="utf-8"), max_size=16)
 
 
 def filter_values_any() -> st.SearchStrategy[str]:
@@ -144,8 +153,8 @@ def filter_regexes() -> st.SearchStrategy[str]:
 def option_values() -> st.SearchStrategy[str]:
     """Return a strategy for option values (written bare or quoted as needed, never both quotes)."""
     return st.one_of(
-        st.text(st.characters(exclude_characters="\"\r\n", exclude_categories=("Cs",)), max_size=6),
-        st.text(st.characters(exclude_characters="'\r\n", exclude_categories=("Cs",)), max_size=6),
+        st.text(st.characters(exclude_characters="\"\r\n", codec="utf-8"), max_size=6),
+        st.text(st.characters(exclude_characters="'\r\n", codec="utf-8"), max_size=6),
     )
 
 
