@@ -134,7 +134,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strip-sequences", action="store_true", help="delete top-level sequences first")
     parser.add_argument("--remove-private", action="store_true", help="delete private elements first")
     parser.add_argument("--force", action="store_true", help="read files without the DICM preamble")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print one line per file")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="print one line per file; -vv also lists each element changed and the recipe line")
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
@@ -283,6 +284,14 @@ def _verbose_line(result: FileResult, output: str | None, dry_run: bool) -> str:
     return f"{result.path} → {output or '-'} ({changes}{', dry run' if dry_run else ''})"
 
 
+def _change_line(change: dict[str, object]) -> str:
+    """Return one change of the record as ``  ACTION keyword (address) = value  ← path:line``."""
+    element = f"{change['keyword'] or 'private'} {change['element']}"
+    after = change.get("after")
+    value = "" if change["action"] == "REMOVE" or after is None else f" = {_one_line(str(after))[:40]!r}"
+    return f"    {change['action']:<8}{element}{value}  ← {change['origin']}"
+
+
 def _process(plan: Plan, args: argparse.Namespace, inputs: Sequence[str], variables: dict[str, object]) -> Tally:
     files = list(iter_inputs(inputs))
     if not files:
@@ -305,6 +314,9 @@ def _process(plan: Plan, args: argparse.Namespace, inputs: Sequence[str], variab
             record.write(result, output)
             if args.verbose:
                 tqdm.write(_verbose_line(result, output, args.dry_run), file=sys.stdout)
+            if args.verbose > 1:
+                for change in result.changes:
+                    tqdm.write(_change_line(change), file=sys.stdout)
             bar.update()
     return tally
 

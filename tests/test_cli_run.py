@@ -327,3 +327,14 @@ def test_missing_input_exits_two(groups_recipe: str, tmp_path: Path, capsys: pyt
     missing = tmp_path / "nope"
     assert main(["run", groups_recipe, str(missing), "-o", str(tmp_path / "out"), *VARS]) == 2
     assert capsys.readouterr().err == f"deidc: error: cannot read {missing}: No such file or directory\n"
+
+
+def test_very_verbose_lists_each_change_with_its_recipe_line(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = Path(__file__).resolve().parents[1] / "examples" / "deid" / "deid.dicom-groups"
+    code = main(["run", str(recipe), "--dataset", "dicom-cookies", "-o", str(tmp_path / "out"),
+                 "--var", "id=new-cookie-id", "--var", "source_id=new-operator-id", "-vv", "-j", "1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "    REPLACE PatientID (0010,0020) = 'new-cookie-id'  ← " in out
+    assert out.count("    REMOVE  SOPInstanceUID (0008,0018)  ← ") == 7
