@@ -30,6 +30,7 @@ from deidc.plan import (
     SelectValues,
     SelectVR,
 )
+from deidc.runtime.selector_index import SelectorIndex
 from deidc.runtime.walk import Entry, keyword_of, tag_text
 
 
@@ -97,6 +98,10 @@ def is_dynamic(selector: Selector) -> bool:
     return isinstance(selector, _DYNAMIC)
 
 
+_KEPT = -1
+_SHIELDED = -2
+
+
 class PlanIndex:
     """A plan's steps sorted by how they select, computed once per plan."""
 
@@ -114,6 +119,10 @@ class PlanIndex:
         shield = [s.selector for s in plan.steps if s.action in (ActionKind.REPLACE, ActionKind.JITTER)]
         self.shield_static = tuple(k for k in shield if not is_dynamic(k))
         self.shield_dynamic = tuple(k for k in shield if isinstance(k, SelectAddress))
+        # one index over the acting steps (by position), the KEEP selectors (-1) and the shields (-2)
+        entries = [(i, plan.steps[i].selector) for i in self.static]
+        entries += [(_KEPT, k) for k in self.keep_static] + [(_SHIELDED, k) for k in self.shield_static]
+        self.selectors = SelectorIndex(entries)
 
 
 class Decision:
@@ -149,13 +158,13 @@ class Matcher:
         key = (id(index), entry.identity)
         found = self._decisions.get(key)
         if found is None:
-            steps = index.plan.steps
+            numbers = index.selectors.lookup(entry, self._check, element_name)
             found = self._decisions[key] = Decision(
-                tuple(i for i in index.static if self.matches(steps[i].selector, entry, {})),
-                any(self.matches(k, entry, {}) for k in index.keep_static),
-                any(self.matches(k, entry, {}) for k in index.shield_static),
-            )
+                tuple(n for n in numbers if n >= 0), _KEPT in numbers, _SHIELDED in numbers)
         return found
+
+    def _check(self, selector: Selector, entry: Entry) -> bool:
+        return self.matches(selector, entry, {})
 
     def matches(self, selector: Selector, entry: Entry, groups: Mapping[str, object]) -> bool:
         """Return whether ``selector`` selects ``entry`` (groups: the computed lists)."""

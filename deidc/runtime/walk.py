@@ -37,7 +37,7 @@ class Entry:
     """One element of the working set, with where it lives (its value is read only when needed)."""
 
     __slots__ = ("address", "parent", "names", "filemeta", "creator", "alive", "up", "cleared", "tag", "vr",
-                 "_element", "_identity")
+                 "_element", "_identity", "_uid")
 
     def __init__(self, address: tuple[int, ...], element: DataElement | None, parent: Dataset,
                  names: tuple[str, ...], filemeta: bool, creator: str | None, up: Entry | None = None,
@@ -55,6 +55,7 @@ class Entry:
         self._element = element
         self.vr: str = vr if vr is not None else (element.VR if element is not None else "UN")  #: its VR
         self._identity: tuple[object, ...] | None = None
+        self._uid: str | None = None
 
     @property
     def element(self) -> DataElement:
@@ -87,7 +88,9 @@ class Entry:
     @property
     def uid(self) -> str:
         """Return deid's uid string of this element."""
-        return address_uid(self.address)
+        if self._uid is None:
+            self._uid = address_uid(self.address)
+        return self._uid
 
     @property
     def nested_name(self) -> str:
@@ -152,7 +155,7 @@ def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP) -> Iterator[Entr
         container, prefix, names, filemeta, up = queue[head]
         head += 1
         creators: dict[int, str | None] = {}
-        for tag in sorted(container.keys()):
+        for tag in sorted(container.keys(), key=int):
             number = int(tag)
             if number in skipped:
                 continue
