@@ -56,6 +56,8 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--files", type=int, help="files per corpus (default 100; --quick 10)")
     parser.add_argument("--repeat", type=int, help="repetitions (default 3; --quick 1)")
     parser.add_argument("--jobs", default="1,2", help="worker counts for run_batch (default 1,2)")
+    parser.add_argument("--engines", help="measure only these engines of the main table (floor, deid, deidc, "
+                        "batchN), e.g. deidc,batch1,batch2")
     parser.add_argument("--deid-budget", type=float, help="seconds deid may spend per measurement before it "
                         "stops (it does at least one file; default 20, --quick 3)")
     parser.add_argument("--scaling", action="store_true", help="also measure the scaling tables")
@@ -82,6 +84,8 @@ def run_main(bench: Bench, args: argparse.Namespace) -> None:
     """Measure every profile × recipe × engine, interleaved."""
     profiles = args.profiles.split(",")
     order = ["floor", "deid", "deidc", *(f"batch{j}" for j in args.jobs.split(","))]
+    if args.engines:
+        order = [e for e in order if e in args.engines.split(",")]
     folders = {p: bench.corpus(p, args.files) for p in profiles}
     for rep in range(args.repeat):
         bench.log(f"repetition {rep + 1}/{args.repeat}")
