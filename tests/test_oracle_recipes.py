@@ -76,3 +76,18 @@ def test_deids_shipped_recipes_give_deids_result_on_every_deid_data_file(name: s
     for path in files:
         theirs, ours, diff = compare(body, load(path), tmp_path, DEFAULT_VARS)
         assert (theirs.error, ours.error, diff) == (None, None, {}), path
+
+
+BYTES = ["%header\nREPLACE EncapsulatedDocument abc", "%header\nBLANK EncapsulatedDocument",
+         "%header\nREMOVE EncapsulatedDocument", "%header\nREPLACE 00091010 xyz", "%header\nBLANK select:vr:UN",
+         "%header\nREMOVE select:vr:OB", "%header\nKEEP EncapsulatedDocument\nREMOVE ALL"]
+
+
+@pytest.mark.parametrize("recipe", BYTES, ids=[r.replace("\n", " / ") for r in BYTES])
+def test_byte_valued_elements_give_deids_result(recipe: str, ct: Dataset, tmp_path: Path) -> None:
+    dataset = ct.copy()
+    dataset.add_new(0x00420011, "OB", b"%PDF-1.4 patient report")
+    dataset.add_new(0x00090010, "LO", "ACME 1.0")
+    dataset.add_new(0x00091010, "UN", b"\x01\x02\x03\x04")
+    theirs, ours, diff = compare(recipe, dataset, tmp_path)
+    assert (theirs.error, ours.error, diff) == (None, None, {})
