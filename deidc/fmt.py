@@ -17,6 +17,9 @@ The layout (what ``deidc fmt`` writes):
 * The lines of a ``LABEL`` block (criteria, coordinates, comments) are indented by
   two spaces; every other line starts in the first column.
 * Words are separated by one space; a trailing comment follows its line after one space.
+  The one exception: an action or criterion whose word is ``FORMAT``, ``LABEL`` or a
+  coordinates word, written glued to its field (``FORMAT%x``), stays glued, since with
+  a space it would be read as a line of that keyword.
 * Criteria lines write their operators as ``+ `` / ``|| `` at the start and ``a + b``,
   ``a || b`` between tests.
 * Values are written so that they read back as the same node: a literal that was

@@ -192,3 +192,34 @@ def test_unused_list_is_still_reported_beside_a_reference_to_another_list() -> N
 def test_private_tag_with_spaces_keeps_the_spaces_of_its_creator_in_the_help() -> None:
     diagnostic = only(HEAD + 'REMOVE (0033, "MITRA OBJECT", 1E)\n')
     assert diagnostic.help == "write it without spaces, e.g. '(0033,\"MITRA OBJECT\",1E)'"
+
+
+# ---------------------------------------------------------------- %labels, prefixes with a space, dangling operators
+
+
+def test_labels_lines_are_metadata_and_only_their_shape_is_checked() -> None:
+    text = "FORMAT dicom\n%labels\nADD MAINTAINER someone@example.org\nREMOVE Anything\nADD VERSION 1.0\n"
+    assert compiled(text).diagnostics == ()
+
+
+@pytest.mark.parametrize(("line", "code"), [("ADD VERSION", "DEID201"), ("KEEP Note x", "DEID202"),
+                                            ("ADDD VERSION 1", "DEID101")])
+def test_labels_line_that_is_not_action_shaped_is_still_reported(line: str, code: str) -> None:
+    assert only("FORMAT dicom\n%labels\n" + line + "\n").code == code
+
+
+@pytest.mark.parametrize(("value", "prefix"), [("var: new_id", "var:"), ("func:  pseudonym", "func:"),
+                                               ("deid_func: basic_uuid", "deid_func:")])
+def test_space_after_a_value_prefix_is_a_warning_at_the_space(value: str, prefix: str) -> None:
+    diagnostic = only(HEAD + "REPLACE PatientID " + value + "\n")
+    spaces = len(value) - len(value[len(prefix):].lstrip()) - len(prefix)
+    assert (diagnostic.code, diagnostic.severity) == ("DEID215", Severity.WARNING)
+    assert (diagnostic.span.column, diagnostic.span.end_column) == (19 + len(prefix), 19 + len(prefix) + spaces)
+    assert compiled(HEAD + "REPLACE PatientID " + value + "\n").ok
+
+
+@pytest.mark.parametrize("line", ["contains Modality CT ||", "contains Modality CT +", "+", "||"])
+def test_operator_with_no_criterion_after_it_is_a_syntax_error(line: str) -> None:
+    diagnostic = only("FORMAT dicom\n%filter f\nLABEL x\ncontains Manufacturer GE\n" + line + "\n")
+    assert (diagnostic.code, diagnostic.span.line) == ("DEID001", 5)
+    assert "expected a criterion after" in diagnostic.message

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,3 +198,131 @@ def test_lint_of_empty_folder_warns_and_exits_zero(tmp_path: Path, capsys: pytes
     _write(tmp_path / "notes.txt", BAD)
     assert main(["lint", str(tmp_path)]) == 0
     assert "no recipe files found" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- lint: SARIF, run inputs, rule codes, pre-commit
+
+INPUTS = "FORMAT dicom\n\n%header\n  REPLACE PatientID var:new_id\nREPLACE PatientName func:pseudonym\n"
+RULES = "FORMAT dicom\n\n%header\nREMOVE PatientID\nREMOVE PatientID\nADD PatientIdentityRemoved Yes\n"
+
+
+def _sarif(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
+    code = main(["lint", "--format", "sarif", *args])
+    out, err = capsys.readouterr()
+    assert err == ""
+    return code, json.loads(out)
+
+
+def test_lint_sarif_is_one_run_of_deidc_with_every_code_as_a_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, log = _sarif(capsys, _write(tmp_path / "clean.deid", CLEAN))
+    assert code == 0
+    assert log["version"] == "2.1.0" and str(log["$schema"]).endswith("sarif-2.1.0.json")
+    [run] = log["runs"]
+    driver = run["tool"]["driver"]
+    assert (driver["name"], driver["version"], run["results"]) == ("deidc", __version__, [])
+    assert [r["id"] for r in driver["rules"]] == list(cli.REGISTRY)
+    for rule in driver["rules"]:
+        assert set(rule) >= {"id", "name", "shortDescription", "helpUri"}
+        assert rule["helpUri"] == f"docs/diagnostics.md#{rule['id'].lower()}"
+        assert rule["shortDescription"]["text"] == cli.REGISTRY[rule["id"]].description
+
+
+def test_lint_sarif_results_carry_rule_level_message_and_region(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    bad, rules = _write(tmp_path / "bad.deid", BAD), _write(tmp_path / "rules.deid", RULES)
+    code, log = _sarif(capsys, bad, rules)
+    assert code == 1
+    [run] = log["runs"]
+    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    found = [(r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+              r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in run["results"]]
+    assert found == [("DEID101", "error", bad, 4), ("DEID303", "warning", rules, 5), ("DEID311", "warning", rules, 6)]
+    first = run["results"][0]
+    assert first["message"]["text"] == "unknown action 'REPLAC'"
+    assert first["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 4, "startColumn": 1, "endLine": 4, "endColumn": 7}
+    assert all(rule_ids[r["ruleIndex"]] == r["ruleId"] for r in run["results"])
+
+
+def test_lint_sarif_of_a_file_that_is_not_text_has_a_located_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "binary.deid"
+    path.write_bytes(b"FORMAT dicom\n\xff\xfe\n")
+    code, log = _sarif(capsys, str(path))
+    assert code == 1
+    [result] = log["runs"][0]["results"]
+    assert (result["ruleId"], result["locations"][0]["physicalLocation"]["region"]["startLine"]) == ("DEID007", 2)
+
+
+def test_lint_reports_rule_warnings_and_select_ignore_apply_to_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = _write(tmp_path / "rules.deid", RULES)
+    assert main(["lint", "--format", "json", path]) == 0
+    assert [d["code"] for d in json.loads(capsys.readouterr().out)] == ["DEID303", "DEID311"]
+    assert main(["lint", "--format", "json", "--ignore", "DEID3", path]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["lint", "--format", "json", "--select", "DEID311", path]) == 0
+    assert [d["code"] for d in json.loads(capsys.readouterr().out)] == ["DEID311"]
+
+
+def test_lint_checks_run_inputs_only_when_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path / "inputs.deid", INPUTS)
+    assert main(["lint", "--format", "json", path]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["lint", "--format", "json", "--inputs", path]) == 1
+    found = [(d["code"], d["line"], d["column"], d["end_column"]) for d in json.loads(capsys.readouterr().out)]
+    assert found == [("DEID401", 4, 21, 31), ("DEID402", 5, 21, 35)]
+
+
+def test_lint_with_every_input_provided_is_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path / "inputs.deid", INPUTS)
+    assert main(["lint", "--var", "new_id=X1", "--func", "pseudonym", path]) == 0
+    assert "0 errors, 0 warnings" in capsys.readouterr().err
+    assert main(["lint", "--format", "concise", "--var", "new_id=X1", path]) == 1
+    assert "error[DEID402]: the recipe needs the function 'pseudonym'" in capsys.readouterr().out
+
+
+def test_lint_var_without_a_value_is_bad_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint", "--var", "novalue", _write(tmp_path / "inputs.deid", INPUTS)]) == 2
+    assert "'novalue' is not NAME=VALUE" in capsys.readouterr().err
+
+
+def test_labels_section_is_free_form_metadata(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path / "labels.deid", "FORMAT dicom\n%labels\nADD MAINTAINER someone@example.org\n"
+                  "ADD VERSION 1.0\n%header\nREMOVE PatientID\n")
+    assert main(["lint", path]) == 0
+    assert "0 errors, 0 warnings" in capsys.readouterr().err
+
+
+def _hooks(text: str) -> list[dict[str, str]]:
+    """Read the flat list of mappings a .pre-commit-hooks.yaml holds (the subset of YAML it uses)."""
+    hooks: list[dict[str, str]] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.startswith("- "):
+            hooks.append({})
+            line = "  " + line[2:]
+        name, _, value = line.strip().partition(": ")
+        value = value.strip()
+        if value[:1] in ("'", '"'):
+            assert value[-1] == value[0]
+            value = value[1:-1]
+        hooks[-1][name] = value
+    return hooks
+
+
+def test_pre_commit_hook_runs_lint_on_recipe_files() -> None:
+    [hook] = _hooks((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert {k: hook[k] for k in ("id", "entry", "language")} == {
+        "id": "deidc-lint", "entry": "deidc lint", "language": "python"}
+    files = re.compile(hook["files"])
+    for path in ("deid.dicom", "recipes/deid.dicom.xray.chest", "a/b/my.deid", "deid"):
+        assert files.search(path), path
+    for path in ("deidc/cli.py", "README.md", "notes/deidc/x.txt", "my.deid.bak"):
+        assert not files.search(path), path

@@ -23,10 +23,11 @@ HEAD = "FORMAT dicom\n%header\n"
 LISTS = "FORMAT dicom\n%values v\nFIELD PatientID\n%fields f\nFIELD PatientName\n%header\n"
 #: codes that say a line has no effect on the output (a repeated JITTER does: it is left out)
 USELESS = {"DEID301", "DEID302", "DEID303", "DEID304", "DEID305"}
-EXACT = ["PatientID", "PatientName", "StudyDate", "(0010,0020)", "PatientIdentityRemoved"]
+EXACT = ["PatientID", "PatientName", "StudyDate", "(0010,0020)", "PatientIdentityRemoved", '(0009,"ACME",01)']
 FIELDS = [*EXACT, "ReferencedStudySequence", "ReferencedSOPInstanceUID",
           "ReferencedStudySequence__ReferencedSOPInstanceUID", "ReferencedStudySequence__PatientID",
-          "ALL", "contains:Patient", "endswith:Date", "select:vr:PN", "values:v", "fields:f"]
+          "(0008,1110)__0__(0008,1155)", "00091001", "ALL", "contains:Patient", "endswith:Date", "select:vr:PN",
+          "values:v", "fields:f"]
 VALUES = ["X", "20000101", "var:v", "func:none", "func:val"]
 
 
@@ -38,6 +39,7 @@ def _sample(full: bool) -> Dataset:
     item.ReferencedSOPInstanceUID = "1.2.3"
     item.PatientID = "nested"
     dataset.ReferencedStudySequence = Sequence([item])
+    dataset.private_block(0x0009, "ACME", create=True).add_new(0x01, "LO", "secret")
     if full:
         dataset.PatientID = "123"
         dataset.PatientIdentityRemoved = "NO"
@@ -89,7 +91,7 @@ def _line(draw: Callable[..., object]) -> str:
 
 @st.composite
 def recipes(draw: Callable[..., object]) -> str:
-    count = draw(st.integers(min_value=2, max_value=7))
+    count = draw(st.integers(min_value=2, max_value=9))
     return LISTS + "".join(_line(draw) + "\n" for _ in range(count))
 
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
+import json
+import random
+import tempfile
 from importlib import resources
+from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
+from deidc.cli import main
 from deidc.codes import REGISTRY
 from deidc.compiler import compile_recipe
 from deidc.diagnostics import render
@@ -127,3 +134,52 @@ def test_a_bad_line_costs_one_diagnostic_and_changes_nothing_else(name: str, bad
     broken = parse("".join(lines[:at] + [bad + "\n"] + lines[at:]))
     assert [d.span.line for d in broken.diagnostics] == [at + 1]
     assert broken.recipe == parse(SHIPPED[name]).recipe
+
+
+# ---------------------------------------------------------------- the command line never shows a traceback
+
+
+def lint_file(data: bytes, *options: str) -> tuple[int, str, str]:
+    """Write ``data`` to a recipe file and run ``deidc lint`` on it; return the exit code, stdout and stderr."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "garbage.deid"
+        path.write_bytes(data)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["lint", *options, str(path)])
+    return code, out.getvalue(), err.getvalue()
+
+
+@FAST
+@given(st.one_of(st.binary(max_size=3000), st.text(max_size=3000).map(str.encode), mutated_recipes().map(str.encode)),
+       st.sampled_from([(), ("--format", "concise"), ("--format", "json"), ("--format", "sarif"), ("--inputs",)]))
+@example(b"\xff\xfe\x00garbage", ())
+@example(b"FORMAT dicom\n%header\nREPLACE PatientID var: x\nKEEP ALL\nREMOVE PatientID\n", ("--inputs",))
+def test_lint_of_any_file_gives_diagnostics_and_an_exit_code(data: bytes, options: tuple[str, ...]) -> None:
+    code, out, err = lint_file(data, *options)
+    assert code in (0, 1)
+    assert "internal error" not in err and "Traceback" not in err
+    if "json" in options or "sarif" in options:
+        json.loads(out)
+
+
+def test_lint_of_five_megabytes_of_random_bytes_reports_one_diagnostic() -> None:
+    code, out, err = lint_file(random.Random(4).randbytes(5_000_000), "--format", "json")
+    assert code == 1
+    assert [d["code"] for d in json.loads(out)] == ["DEID007"]
+    assert err == ""
+
+
+def test_lint_of_a_200000_line_recipe_completes() -> None:
+    kinds = ["REMOVE PatientID", "BLANK contains:Name", "REPLACE StudyDate 20000101", "KEEP Modality",
+             "JITTER StudyDate 1", "ADD PatientIdentityRemoved YES", "REPLAC PatientName x", "%header", "# note"]
+    lines = ["FORMAT dicom", "%header"]
+    lines += [kinds[(i // 20) % len(kinds)] if i % 20 == 0 else "" for i in range(2, 200_000)]
+    code, out, err = lint_file(("\n".join(lines) + "\n").encode(), "--format", "json")
+    found = json.loads(out)
+    assert code == 1 and err == ""
+    assert {d["code"] for d in found} == {"DEID101"}  # an error: the plan is not built, so no rule warnings
+    assert max(d["line"] for d in found) > 199_000
+    fixed = ("" if "REPLAC " in line else line for line in lines)  # the same 200,000 lines without the error
+    code, out, err = lint_file(("\n".join(fixed) + "\n").encode(), "--format", "concise")
+    assert code == 0 and "warning[DEID303]" in out

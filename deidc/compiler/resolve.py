@@ -192,6 +192,7 @@ def resolve_value(value: ast.Value) -> ValueSource:
     raise AssertionError(value)
 
 
+@functools.lru_cache(maxsize=4096)
 def resolve_filter_field(field: ast.Field) -> Resolved:
     """Resolve the field of a filter criterion: a keyword or a tag."""
     match field:
