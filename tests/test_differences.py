@@ -292,3 +292,10 @@ def test_config_put_actions_run_after_the_recipe(tmp_path: Path) -> None:
     parser.parse()
     assert parser.dicom.PatientID == "PUT"
     assert [c.action for c in parser.changes] == ["REPLACE", "REPLACE"]
+
+
+def test_an_element_added_by_its_private_creator_is_seen_by_later_steps(tmp_path: Path) -> None:
+    body = '%header\nADD (0033,"ACME 1.0",10) first\nREPLACE (0033,"ACME 1.0",10) second'
+    out = run(tmp_path, body, small())
+    block = out.private_block(0x0033, "ACME 1.0")
+    assert out[block.get_tag(0x10)].value == "second"

@@ -22,7 +22,7 @@ from deidc.runtime.field import DicomField
 from deidc.runtime.groups import extract_fields, extract_values
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.values import ValueProblem
-from deidc.runtime.walk import DEFAULT_SKIP, Entry, walk
+from deidc.runtime.walk import DEFAULT_SKIP, Entry, private_creator, walk
 
 
 class StepError(ValueError):
@@ -240,7 +240,8 @@ class _Run:
         except (ValueError, TypeError) as error:
             raise StepError(step, f"({tag >> 16:04X},{tag & 0xFFFF:04X})", str(error)) from error
         container[tag] = element
-        entry = Entry((tag,), container[tag], container, (element.keyword,), container is not self.dataset, None)
+        entry = Entry((tag,), container[tag], container, (element.keyword,), container is not self.dataset,
+                      private_creator(container, tag))
         self.entries.append(entry)
         self._file(entry, position)
         self._record(entry, step, before, element.value)
