@@ -126,7 +126,7 @@ def _deidc(recipe: str) -> Loop:
         matcher = Matcher()
         for path, name in files:
             dataset = pydicom.dcmread(path)
-            execute(plan, dataset, dict(VARIABLES), matcher=matcher)
+            execute(plan, dataset, dict(VARIABLES), matcher=matcher, record_values=False, reuse_raw=True)
             dataset.save_as(os.path.join(out, name))
             _first()
         return len(files), 0

@@ -9,17 +9,19 @@ this module carries out their edits.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
 
-from deidc.plan import ActionKind, Plan, Step, ValueList
+from deidc.plan import ActionKind, Plan, SelectFields, Step, ValueList
 from deidc.runtime import actions
 from deidc.runtime.actions import Edit, Remove, SetValue
 from deidc.runtime.field import DicomField
-from deidc.runtime.groups import extract_fields, extract_values
+from deidc.runtime.groups import extract_fields, extract_values, line_entries
+from deidc.runtime.listmatch import ascii_safe
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.values import ValueProblem
 from deidc.runtime.walk import DEFAULT_SKIP, Entry, private_creator, walk
@@ -71,8 +73,16 @@ def execute(
     disable_skip: bool = False,
     skip: frozenset[str] = DEFAULT_SKIP,
     record_values: bool = True,
+    reuse_raw: bool = False,
 ) -> Execution:
-    """Run ``plan`` on ``dataset`` in place; ``lookup`` holds variables and functions and gains the lists."""
+    """Run ``plan`` on ``dataset`` in place; ``lookup`` holds variables and functions and gains the lists.
+
+    ``reuse_raw``: when the run is over, put back the elements as read from the file
+    (undecoded) wherever nothing changed: sequences with no change inside them, and
+    elements decoded only to be read. Writing the dataset is then as fast as writing
+    an unchanged one there. The entries of the result then no longer point into those
+    sequences, so this is for a dataset that is written and dropped (a batch).
+    """
     matcher = matcher or Matcher()
     if strip_sequences:
         for element in list(dataset):
@@ -83,15 +93,23 @@ def execute(
     index = matcher.index(plan)
     entries = _working_set(index, dataset, matcher, frozenset() if disable_skip else skip)
     groups: dict[str, object] = {}
+    selected = line_entries(index, entries, matcher)
+    start = 0
     for values in plan.values:
-        groups[values.name] = extract_values(values, entries, matcher)
+        groups[values.name] = extract_values(values, selected[start:start + len(values.steps)])
+        start += len(values.steps)
+    found: dict[str, list[Entry]] = {}
     for fields in plan.fields:
-        groups[fields.name] = extract_fields(fields, entries, matcher)
+        groups[fields.name], found[fields.name] = extract_fields(fields, selected[start:start + len(fields.steps)])
+        start += len(fields.steps)
     lookup.update(groups)
     run = _Run(index, dataset, lookup, matcher, entries, record_values)
+    run.found = found
     for position in run.positions():
         run.step(position, plan.steps[position])
     run.finish()
+    if reuse_raw:
+        _reuse_raw(run)
     return Execution([e for e in run.entries if e.live], groups, run.changes)
 
 
@@ -115,6 +133,32 @@ def _working_set(index: PlanIndex, dataset: Dataset, matcher: Matcher, skip: fro
         else:
             result.append(entry)
     return result
+
+
+_CHARSET = 0x00080005
+
+
+def _reuse_raw(run: _Run) -> None:
+    """Put raw elements back where nothing changed (see ``execute``'s ``reuse_raw``)."""
+    changed: set[tuple[int, ...]] = set()
+    for change in run.changes:
+        address = change.address
+        if address and address[-1] == _CHARSET:
+            return  # raw text must be decoded with the character set it was read with
+        for end in range(1, len(address) + 1, 2):  # the element and every sequence above it
+            changed.add(address[:end])
+    restored: set[int] = set()
+    for entry in run.entries[:run.initial]:
+        source = entry.source
+        if source is None or entry.is_raw or not entry.alive or entry.address in changed:
+            continue
+        if entry.up is not None and (id(entry.up) in restored or not entry.up.alive or entry.up.cleared):
+            continue
+        if entry.parent.get_item(entry.tag) is not entry.element:
+            continue  # replaced by something the run did not record: leave it
+        entry.parent[entry.tag] = source
+        if entry.vr == "SQ":
+            restored.add(id(entry))
 
 
 class _LazyField:
@@ -146,6 +190,10 @@ class _Run:
         self.buckets: dict[int, list[Entry]] = {}
         self.pending: list[int] = sorted(index.dynamic | index.adds)
         self.scheduled: set[int] = set(self.pending)
+        self.found: dict[str, list[Entry]] = {}  #: the entries each %fields list found
+        self.origins: dict[int, str] = {}  #: ``path:line`` of each step, by id
+        self.initial = len(entries)  #: entries after this many were created by ADD
+        self.ascii_text = ascii_safe(entries) if index.dynamic else False
         for entry in entries:
             self._file(entry, -1)
 
@@ -175,7 +223,7 @@ class _Run:
             self._add(position, step)
             return
         if position in self.index.dynamic:
-            candidates = self.matcher.select(step.selector, self.entries, self.lookup)
+            candidates = self._select(step)
         else:
             candidates = self.buckets.pop(position, [])
         for entry in candidates:
@@ -183,6 +231,15 @@ class _Run:
                 continue  # removed (or emptied) with its sequence by an earlier action
             edit = self._decide(step, entry)
             self._apply(step, entry, edit)
+
+    def _select(self, step: Step) -> list[Entry]:
+        selector = step.selector
+        if isinstance(selector, SelectFields) and selector.name in self.found:
+            listed = self.lookup.get(selector.name)
+            if isinstance(listed, Mapping):  # the list (by uid): what it found, then what ADD made at those uids
+                chosen = [e for e in self.found[selector.name] if e.live]
+                return chosen + [e for e in self.entries[self.initial:] if e.live and e.uid in listed]
+        return self.matcher.select(selector, self.entries, self.lookup, self.ascii_text)
 
     def _decide(self, step: Step, entry: Entry) -> Edit:
         try:
@@ -212,9 +269,8 @@ class _Run:
 
     def _remove(self, entry: Entry, step: Step) -> None:
         before = entry.element.value if self.record_values else None
-        tag = entry.tag
-        if tag in entry.parent:
-            del entry.parent[tag]
+        with contextlib.suppress(KeyError):  # already gone
+            del entry.parent[entry.tag]
         entry.alive = False
         self._record(entry, step, before, None)
 
@@ -246,8 +302,14 @@ class _Run:
         self._file(entry, position)
         self._record(entry, step, before, element.value)
 
+    def _origin(self, step: Step) -> str:
+        text = self.origins.get(id(step))
+        if text is None:
+            text = self.origins[id(step)] = str(step.origin)
+        return text
+
     def _record(self, entry: Entry, step: Step, before: object, after: object) -> None:
-        self.changes.append(Change(entry.uid, entry.names[-1], step.action.value, str(step.origin), before, after,
+        self.changes.append(Change(entry.uid, entry.names[-1], step.action.value, self._origin(step), before, after,
                                    entry.address, entry.vr, entry.filemeta))
 
     def finish(self) -> None:

@@ -16,17 +16,35 @@ from deidc.runtime.walk import Entry, tag_text
 class DicomField:
     """A pydicom element with its nested keyword name and its uid (deid's address string)."""
 
-    def __init__(self, element: DataElement, name: str, uid: str, is_filemeta: bool = False) -> None:
-        """Wrap ``element``, known as ``name`` (``Seq__Child``) at ``uid`` (``(0008,1110)__0__(0008,1155)``)."""
-        self.element = element  #: the live element
+    __slots__ = ("_element", "_entry", "name", "uid", "is_filemeta")
+
+    def __init__(self, element: DataElement | None, name: str, uid: str, is_filemeta: bool = False,
+                 entry: Entry | None = None) -> None:
+        """Wrap ``element``, known as ``name`` (``Seq__Child``) at ``uid`` (``(0008,1110)__0__(0008,1155)``).
+
+        With ``element`` None, the element is the working-set ``entry``'s, read (decoded)
+        only when first asked for.
+        """
+        if element is None and entry is None:
+            raise ValueError("a DicomField needs an element or a working-set entry")
+        self._element = element
+        self._entry = entry
         self.name = name  #: keywords from the top level, joined by ``__``
         self.uid = uid  #: the address string, unique in the dataset
         self.is_filemeta = is_filemeta  #: whether it is a file-meta element
 
     @classmethod
     def from_entry(cls, entry: Entry) -> DicomField:
-        """Return the field of a working-set entry."""
-        return cls(entry.element, entry.nested_name, entry.uid, entry.filemeta)
+        """Return the field of a working-set entry (its element is decoded only when used)."""
+        return cls(None, entry.nested_name, entry.uid, entry.filemeta, entry)
+
+    @property
+    def element(self) -> DataElement:
+        """Return the live element (for a working-set entry: the element that holds its value now)."""
+        if self._entry is not None:
+            return self._entry.element
+        assert self._element is not None
+        return self._element
 
     @property
     def tag(self) -> str:

@@ -1,6 +1,9 @@
 """``%values`` and ``%fields`` lists: working set → the list's values or elements.
 
-Lists are computed once per dataset, before any header action runs.
+Lists are computed once per dataset, before any header action runs. Which elements a
+line reads is decided per element identity, once per batch, like the header's steps
+(:class:`deidc.runtime.select.Decision`): one pass over the working set fills every
+line's entries.
 """
 
 from __future__ import annotations
@@ -9,8 +12,22 @@ from collections.abc import Sequence
 
 from deidc.plan import FieldList, GroupKind, ValueList
 from deidc.runtime.field import DicomField
-from deidc.runtime.select import Matcher
+from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.walk import Entry
+
+
+def line_entries(index: PlanIndex, entries: Sequence[Entry], matcher: Matcher) -> list[list[Entry]]:
+    """Return, for each group line of the plan (``index.lines``), the entries it reads, in working-set order."""
+    selected: list[list[Entry]] = [[] for _ in index.lines]
+    if not selected:
+        return selected
+    if len(index.dynamic_lines) < len(selected):
+        for entry in entries:
+            for number in matcher.decide(index, entry).lines:
+                selected[number].append(entry)
+    for number in index.dynamic_lines:
+        selected[number] = matcher.select(index.lines[number].selector, entries, {})
+    return selected
 
 
 def _items(value: object) -> list[object]:
@@ -19,11 +36,13 @@ def _items(value: object) -> list[object]:
     return list(value)
 
 
-def extract_values(values: ValueList, entries: Sequence[Entry], matcher: Matcher) -> list[object]:
-    """Return the values a ``%values`` list finds, each once, in the order first found."""
+def extract_values(values: ValueList, selected: Sequence[Sequence[Entry]]) -> list[object]:
+    """Return the values a ``%values`` list finds (``selected``: each line's entries), each once, in order found."""
     found: list[object] = []
-    for step in values.steps:
-        for entry in matcher.select(step.selector, entries, {}):
+    for step, entries in zip(values.steps, selected, strict=True):
+        for entry in entries:
+            if entry.vr == "SQ":
+                continue
             element = entry.element
             if element.VR == "SQ" or element.value in ("", None):
                 continue
@@ -40,10 +59,14 @@ def extract_values(values: ValueList, entries: Sequence[Entry], matcher: Matcher
     return found
 
 
-def extract_fields(fields: FieldList, entries: Sequence[Entry], matcher: Matcher) -> dict[str, DicomField]:
-    """Return the elements a ``%fields`` list finds, by uid, in working-set order."""
+def extract_fields(fields: FieldList, selected: Sequence[Sequence[Entry]]) -> tuple[dict[str, DicomField], list[Entry]]:
+    """Return the elements a ``%fields`` list finds, by uid in the order found, and the entries themselves."""
     found: dict[str, DicomField] = {}
-    for step in fields.steps:
-        for entry in matcher.select(step.selector, entries, {}):
-            found.setdefault(entry.uid, DicomField.from_entry(entry))
-    return found
+    chosen: list[Entry] = []
+    for entries in selected:
+        for entry in entries:
+            uid = entry.uid
+            if uid not in found:
+                found[uid] = DicomField.from_entry(entry)
+                chosen.append(entry)
+    return found, chosen

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 from deidc.plan import (
     ActionKind,
+    FieldList,
     PatternKind,
     Plan,
     SelectAddress,
@@ -29,7 +30,9 @@ from deidc.plan import (
     SelectTag,
     SelectValues,
     SelectVR,
+    ValueList,
 )
+from deidc.runtime.listmatch import values_test
 from deidc.runtime.selector_index import SelectorIndex
 from deidc.runtime.walk import Entry, keyword_of, tag_text
 
@@ -100,6 +103,7 @@ def is_dynamic(selector: Selector) -> bool:
 
 _KEPT = -1
 _SHIELDED = -2
+_LINE = 1 << 30  #: group lines are numbered from here in the selector index (steps below it)
 
 
 class PlanIndex:
@@ -119,22 +123,29 @@ class PlanIndex:
         shield = [s.selector for s in plan.steps if s.action in (ActionKind.REPLACE, ActionKind.JITTER)]
         self.shield_static = tuple(k for k in shield if not is_dynamic(k))
         self.shield_dynamic = tuple(k for k in shield if isinstance(k, SelectAddress))
-        # one index over the acting steps (by position), the KEEP selectors (-1) and the shields (-2)
+        #: the lines of the %values lists, then of the %fields lists, numbered in that order
+        groups: list[ValueList | FieldList] = [*plan.values, *plan.fields]
+        self.lines = tuple(line for group in groups for line in group.steps)
+        self.dynamic_lines = frozenset(n for n, line in enumerate(self.lines) if is_dynamic(line.selector))
+        # one index over the acting steps (by position), the KEEP selectors (-1), the shields (-2)
+        # and the identity-only group lines (from _LINE)
         entries = [(i, plan.steps[i].selector) for i in self.static]
         entries += [(_KEPT, k) for k in self.keep_static] + [(_SHIELDED, k) for k in self.shield_static]
+        entries += [(_LINE + n, line.selector) for n, line in enumerate(self.lines) if n not in self.dynamic_lines]
         self.selectors = SelectorIndex(entries)
 
 
 class Decision:
     """What a plan decides for one element identity, for a whole batch."""
 
-    __slots__ = ("kept", "shielded", "steps")
+    __slots__ = ("kept", "lines", "shielded", "steps")
 
-    def __init__(self, steps: tuple[int, ...], kept: bool, shielded: bool) -> None:
-        """Record the identity-only steps that select it, and whether KEEP or a REPLACE/JITTER covers it."""
+    def __init__(self, steps: tuple[int, ...], kept: bool, shielded: bool, lines: tuple[int, ...] = ()) -> None:
+        """Record the identity-only steps and group lines that select it, and whether KEEP or REPLACE/JITTER does."""
         self.steps = steps  #: indexes of the identity-only steps that select it
         self.kept = kept  #: a KEEP selects it
         self.shielded = shielded  #: a REPLACE or JITTER selects it
+        self.lines = lines  #: numbers of the identity-only group lines (``PlanIndex.lines``) that select it
 
 
 class Matcher:
@@ -155,12 +166,17 @@ class Matcher:
 
     def decide(self, index: PlanIndex, entry: Entry) -> Decision:
         """Return the identity-only decision of a plan for an entry (computed once per identity)."""
+        decided = entry.decided
+        if decided is not None and decided[0] is index:
+            return decided[1]  # type: ignore[return-value]
         key = (id(index), entry.identity)
         found = self._decisions.get(key)
         if found is None:
             numbers = index.selectors.lookup(entry, self._check, element_name)
             found = self._decisions[key] = Decision(
-                tuple(n for n in numbers if n >= 0), _KEPT in numbers, _SHIELDED in numbers)
+                tuple(n for n in numbers if 0 <= n < _LINE), _KEPT in numbers, _SHIELDED in numbers,
+                tuple(n - _LINE for n in numbers if n >= _LINE))
+        entry.decided = (index, found)
         return found
 
     def _check(self, selector: Selector, entry: Entry) -> bool:
@@ -171,7 +187,8 @@ class Matcher:
         if isinstance(selector, SelectAddress):
             return _address_match(selector, entry)
         if isinstance(selector, SelectValues):
-            return values_match(groups.get(selector.name), entry)
+            test = values_test(groups.get(selector.name), False)
+            return test is not None and test.matches(entry)
         if isinstance(selector, SelectFields):
             found = groups.get(selector.name)
             return isinstance(found, Mapping) and entry.uid in found
@@ -181,8 +198,18 @@ class Matcher:
             result = self._cache[key] = _identity_match(selector, entry)
         return result
 
-    def select(self, selector: Selector, entries: Iterable[Entry], groups: Mapping[str, object]) -> list[Entry]:
-        """Return the live entries ``selector`` selects, in working-set order."""
+    def select(self, selector: Selector, entries: Iterable[Entry], groups: Mapping[str, object],
+               ascii_text: bool = False) -> list[Entry]:
+        """Return the live entries ``selector`` selects, in working-set order.
+
+        ``ascii_text``: the dataset's character sets decode ASCII bytes as ASCII, so that
+        ``values:`` lists may test raw values on their bytes (:mod:`deidc.runtime.listmatch`).
+        """
+        if isinstance(selector, SelectValues):
+            test = values_test(groups.get(selector.name), ascii_text)
+            if test is None:
+                return []
+            return [e for e in entries if e.live and test.matches(e)]
         return [e for e in entries if e.live and self.matches(selector, e, groups)]
 
 
@@ -195,21 +222,8 @@ def _address_match(selector: SelectAddress, entry: Entry) -> bool:
 
 def values_match(values: object, entry: Entry) -> bool:
     """Return whether the element's value contains one of ``values`` (case-insensitive, literally)."""
-    if not isinstance(values, Sequence) or isinstance(values, str) or not values:
-        return False
-    element = entry.element
-    if element.VR == "SQ" or element.value is None:
-        return False
-    regex = _values_regex(tuple(str(v) for v in values))
-    value = element.value
-    if isinstance(value, list):
-        return any(regex.search(str(v)) for v in value)
-    return regex.search(str(value)) is not None
-
-
-@functools.lru_cache(maxsize=256)
-def _values_regex(values: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(v) for v in values if v) or "(?!)", re.IGNORECASE)
+    test = values_test(values, False)
+    return test is not None and test.matches(entry)
 
 
 __all__ = ["Matcher", "compile_pattern", "targets", "values_match"]

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 
 #: elements deid never lets a recipe see, with their subtrees (unless skip is disabled)
@@ -23,6 +23,7 @@ DEFAULT_SKIP: Final[frozenset[str]] = frozenset({
 })
 
 
+@functools.lru_cache(maxsize=65536)
 def tag_text(tag: int) -> str:
     """Return a tag as deid and pydicom 3 print it: ``(0010,0020)``."""
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
@@ -37,11 +38,11 @@ class Entry:
     """One element of the working set, with where it lives (its value is read only when needed)."""
 
     __slots__ = ("address", "parent", "names", "filemeta", "creator", "alive", "up", "cleared", "tag", "vr",
-                 "_element", "_identity", "_uid")
+                 "raw", "source", "decided", "_element", "_identity", "_uid")
 
     def __init__(self, address: tuple[int, ...], element: DataElement | None, parent: Dataset,
                  names: tuple[str, ...], filemeta: bool, creator: str | None, up: Entry | None = None,
-                 vr: str | None = None) -> None:
+                 vr: str | None = None, raw: RawDataElement | None = None) -> None:
         """Record an element (or only its tag and VR), its address, its container and its keyword path."""
         self.address = address  #: tags and item indexes from the top level
         self.parent = parent  #: the dataset (or file meta, or item) that holds it
@@ -53,6 +54,12 @@ class Entry:
         self.cleared = False  #: True once a sequence is blanked (its items are gone)
         self.tag = address[-1]  #: the element's tag as an int
         self._element = element
+        #: the element as read from the file, while it has not been decoded or replaced (else None)
+        self.raw = raw if element is None else None
+        #: the element as read from the file (kept after decoding), if it was read raw
+        self.source = raw
+        #: the runtime's (index, decision) for this entry's identity, kept to skip a look-up
+        self.decided: tuple[object, object] | None = None
         self.vr: str = vr if vr is not None else (element.VR if element is not None else "UN")  #: its VR
         self._identity: tuple[object, ...] | None = None
         self._uid: str | None = None
@@ -61,7 +68,11 @@ class Entry:
     def element(self) -> DataElement:
         """Return the live element (pydicom converts a raw element on first access)."""
         if self._element is None:
-            self._element = self.parent[self.tag]
+            if self.raw is not None and self.tag not in self.parent:  # removed before it was ever read
+                self._element = convert_raw_data_element(self.raw, ds=self.parent)
+            else:
+                self._element = self.parent[self.tag]
+            self.raw = None
         return self._element
 
     @property
@@ -72,6 +83,7 @@ class Entry:
     def set_element(self, element: DataElement) -> None:
         """Record the element object that now holds this entry's value."""
         self._element = element
+        self.raw = None
 
     @property
     def live(self) -> bool:
@@ -139,6 +151,25 @@ def private_creator(dataset: Dataset, tag: int) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _members(container: Dataset) -> list[tuple[int, DataElement | RawDataElement]]:
+    """Return a container's elements (raw or decoded, deferred ones read) with int tags, in tag order."""
+    stored = getattr(container, "_dict", None)  # pydicom's own store: no Tag() conversion per element
+    if not isinstance(stored, dict):
+        return [(int(tag), container.get_item(tag)) for tag in sorted(container.keys(), key=int)]
+    tags = list(map(int, stored))  # plain ints: compared in C, where pydicom's tags compare in Python
+    found = list(zip(tags, stored.values(), strict=True))
+    if tags != sorted(tags):
+        found.sort(key=_first)
+    for position, (tag, element) in enumerate(found):
+        if isinstance(element, RawDataElement) and element.value is None and element.length:
+            found[position] = (tag, container.get_item(tag))  # a deferred read
+    return found
+
+
+def _first(pair: tuple[int, object]) -> int:
+    return pair[0]
+
+
 def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP) -> Iterator[Entry]:
     """Yield the working set of a dataset in deid's order, leaving out skipped elements.
 
@@ -155,16 +186,19 @@ def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP) -> Iterator[Entr
         container, prefix, names, filemeta, up = queue[head]
         head += 1
         creators: dict[int, str | None] = {}
-        for tag in sorted(container.keys(), key=int):
-            number = int(tag)
+        for number, stored in _members(container):
             if number in skipped:
                 continue
-            raw = container.get_item(tag)
-            vr = getattr(raw, "VR", None)
-            element = None
-            if vr is None or vr == "SQ":
-                element = container[tag]
-                vr = element.VR
+            vr = stored.VR
+            element: DataElement | None = None
+            raw: RawDataElement | None = None
+            if isinstance(stored, RawDataElement):
+                raw = stored
+                if vr is None or vr == "SQ":
+                    element = container[number]
+                    vr = element.VR
+            else:
+                element = stored
             address = (*prefix, number)
             path = (*names, keyword_of(number))
             creator = None
@@ -173,7 +207,7 @@ def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP) -> Iterator[Entr
                 if block not in creators:
                     creators[block] = private_creator(container, number)
                 creator = creators[block]
-            entry = Entry(address, element, container, path, filemeta, creator, up, vr)
+            entry = Entry(address, element, container, path, filemeta, creator, up, vr, raw)
             yield entry
             if vr == "SQ" and element is not None and element.value is not None:
                 for index, item in enumerate(element.value):

@@ -1,0 +1,153 @@
+"""``values:`` lists against elements: one list's test, compiled once per file and step.
+
+deid's rule (and ours): an element matches when the text of its value, or of one of its
+values, contains one of the list's values, case-insensitively and literally. Sequences
+never match.
+
+Reading every element's value to test it would convert every raw element into a pydicom
+``DataElement`` (slow, and a converted element is slower to write again). So an element
+still in its raw form is first tested on its bytes:
+
+* text VRs: a bytes regular expression of the list's values (ASCII letters folded) must
+  find a match in the raw bytes. The text tested is the value's ``str``: for one value a
+  piece of the bytes, for several pydicom's ``['A', 'B']`` form, whose added characters
+  (brackets, quotes, commas, a space after a comma) no eligible list value contains or
+  starts or ends with. So when the bytes do not match, the text cannot. The shortcut is
+  taken only when that holds: every list value is ASCII without those characters, the
+  bytes are ASCII (and without control characters when they hold several values, as
+  ``repr`` would escape them), and the character set decodes ASCII bytes to themselves
+  (not ISO 2022, whose escape sequences are ASCII bytes too). When the bytes do match,
+  the element is decoded and tested as usual.
+* binary numbers (US, SS, UL, SL, FL, FD, SV, UV): the values are unpacked with
+  :mod:`struct` exactly as pydicom unpacks them (several make a plain list, whose
+  numbers are tested one by one), and their text tested.
+
+Everything else (decoded elements, other VRs, other character sets) is decoded and tested.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import struct
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+from deidc.runtime.walk import Entry
+
+#: VRs whose raw value is text in the dataset's character set
+TEXT_VRS: Final = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM",
+                             "UC", "UI", "UR", "UT"})
+#: VRs whose raw value is binary numbers, with their struct format
+NUMBER_FORMATS: Final = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "SV": "q", "UV": "Q"}
+_SIZES: Final = {vr: struct.calcsize("=" + code) for vr, code in NUMBER_FORMATS.items()}
+#: character sets (Specific Character Set terms) that decode ASCII bytes to the same ASCII text
+ASCII_SAFE_CHARSETS: Final = frozenset({
+    "", "ISO_IR 6", "ISO_IR 100", "ISO_IR 101", "ISO_IR 109", "ISO_IR 110", "ISO_IR 126", "ISO_IR 127",
+    "ISO_IR 138", "ISO_IR 144", "ISO_IR 148", "ISO_IR 166", "ISO_IR 192", "ISO_IR 203",
+})
+_CHARSET_TAG: Final = 0x00080005
+
+
+def ascii_safe(entries: Iterable[Entry]) -> bool:
+    """Return whether every character set declared in a working set decodes ASCII bytes as ASCII."""
+    for entry in entries:
+        if entry.tag == _CHARSET_TAG:
+            value = entry.element.value
+            terms = [value] if isinstance(value, str) else list(value or ())
+            if any(str(term).strip() not in ASCII_SAFE_CHARSETS for term in terms):
+                return False
+    return True
+
+
+@functools.lru_cache(maxsize=256)
+def _text_regex(values: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(v) for v in values if v) or "(?!)", re.IGNORECASE)
+
+
+_CONTROL: Final = re.compile(rb"[\x00-\x1f\x7f]")
+#: characters that pydicom's text of several values adds (``['A', 'B']``), and those ``repr`` escapes
+_UNSAFE_IN_SEVERAL: Final = re.compile(r"""[\[\]'",\\\x00-\x1f\x7f]|^\s|\s$""")
+#: the only non-ASCII characters that an ASCII letter matches case-insensitively (found by trying them all)
+_FOLDS_TO_ASCII: Final = frozenset("\u0130\u0131\u017f\u212a")
+
+
+def _can_match_ascii(value: str) -> bool:
+    """Return whether a value could be found, case-insensitively, in ASCII text."""
+    return all(ch.isascii() or ch in _FOLDS_TO_ASCII for ch in value)
+
+
+def _join(values: list[str]) -> re.Pattern[bytes]:
+    return re.compile(b"|".join(re.escape(v.encode("ascii")) for v in values) or b"(?!)", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def _bytes_regexes(values: tuple[str, ...]) -> tuple[re.Pattern[bytes] | None, re.Pattern[bytes] | None]:
+    """Return the tests on raw ASCII bytes of one value and of several values (None: no such test)."""
+    usable = [v for v in values if v and _can_match_ascii(v)]  # the others cannot be found in ASCII text
+    if not all(v.isascii() for v in usable):
+        return None, None
+    one = _join(usable)
+    several = None if any(_UNSAFE_IN_SEVERAL.search(v) for v in usable) else one
+    return one, several
+
+
+class ValuesTest:
+    """The test of one ``values:`` list (its values as found in one file)."""
+
+    __slots__ = ("regex", "raw_one", "raw_several")
+
+    def __init__(self, values: Sequence[object], ascii_text: bool) -> None:
+        """Compile the list's values; ``ascii_text``: the dataset's character sets are ASCII-safe."""
+        strings = tuple(str(v) for v in values)
+        self.regex = _text_regex(strings)  #: the test on decoded text
+        #: the tests on raw ASCII bytes holding one value, and several values (None: decode instead)
+        self.raw_one, self.raw_several = _bytes_regexes(strings) if ascii_text else (None, None)
+
+    def matches(self, entry: Entry) -> bool:
+        """Return whether the entry's value (or one of its values) contains one of the list's values."""
+        vr = entry.vr
+        if vr == "SQ":
+            return False
+        raw = entry.raw
+        if raw is not None:
+            value = raw.value
+            if not value:
+                return False
+            if vr in TEXT_VRS:
+                if value.isascii():
+                    if b"\\" not in value:
+                        if self.raw_one is not None and self.raw_one.search(value) is None:
+                            return False
+                    elif (self.raw_several is not None and self.raw_several.search(value) is None
+                          and _CONTROL.search(value.rstrip(b"\x00 ")) is None):
+                        return False
+            else:
+                code = NUMBER_FORMATS.get(vr)
+                if code is not None:
+                    size = _SIZES[vr]
+                    if len(value) % size == 0:
+                        order = "<" if raw.is_little_endian else ">"
+                        numbers = struct.unpack(f"{order}{len(value) // size}{code}", value)
+                        # pydicom gives several numbers as a plain list: each is tested alone
+                        return any(self.regex.search(str(n)) is not None for n in numbers)
+        return self._decoded(entry)
+
+    def _decoded(self, entry: Entry) -> bool:
+        element = entry.element
+        if element.VR == "SQ" or element.value is None:
+            return False
+        value = element.value
+        if isinstance(value, list):  # a plain list (pydicom's multiple values are a MultiValue: one text)
+            return any(self.regex.search(str(v)) for v in value)
+        return self.regex.search(str(value)) is not None
+
+
+def values_test(values: object, ascii_text: bool) -> ValuesTest | None:
+    """Return the test of a computed ``values:`` list, or None when it can match nothing."""
+    if not isinstance(values, Sequence) or isinstance(values, str) or not values:
+        return None
+    return ValuesTest(values, ascii_text)
+
+
+__all__ = ["ASCII_SAFE_CHARSETS", "NUMBER_FORMATS", "TEXT_VRS", "ValuesTest", "ascii_safe", "values_test"]
