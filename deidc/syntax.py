@@ -1,7 +1,8 @@
 """The syntax stage: :class:`~deidc.source.Source` → :class:`Parsed` (AST + diagnostics).
 
 The grammar (``grammar/deid.lark``, and ``grammar/field.lark`` for the inside of a
-field) owns the syntax; this module builds the parsers once, turns Lark's trees into
+field) owns the syntax; this module builds the parsers once (or loads them from the
+parser cache, :mod:`deidc.syntax_cache`), turns Lark's trees into
 :mod:`deidc.ast` nodes, and turns Lark's errors into diagnostics. A bad line costs
 one diagnostic: the parser skips to the end of that line and goes on. No Lark object
 leaves this module.
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, v_args
 from lark.tree import Meta
@@ -21,6 +24,7 @@ from lark.tree import Meta
 from deidc import ast, codes
 from deidc.diagnostics import Diagnostic, make
 from deidc.source import NO_SPAN, Source, Span
+from deidc.syntax_cache import cached_lark
 from deidc.syntax_errors import describe_error, is_line_boundary
 
 _LONE_CR = re.compile(r"\r(?!\n)")
@@ -42,6 +46,10 @@ def _grammar(name: str) -> str:
     return (resources.files("deidc") / "grammar" / name).read_text(encoding="utf-8")
 
 
+#: the Lark options of both parsers, besides ``propagate_positions`` and ``strict``
+_OPTIONS: Final[Mapping[str, Any]] = MappingProxyType({"parser": "lalr", "maybe_placeholders": True})
+
+
 def _counts_for_position(node: object) -> bool:
     """Return whether a child gives its parent's position: a line ends before its newline."""
     return not (isinstance(node, Token) and node.type == "_NL")
@@ -55,10 +63,13 @@ def recipe_parser(strict: bool = False) -> Lark:
         strict: reject grammar conflicts and terminal collisions (needs ``interegular``).
 
     Returns:
-        The parser, with positions propagated to every tree but not through newlines.
+        The parser, with positions propagated to every tree but not through newlines. Unless
+        ``strict``, it comes from the parser cache (:mod:`deidc.syntax_cache`) when it can.
     """
-    return Lark(_grammar("deid.lark"), parser="lalr", propagate_positions=_counts_for_position,
-                maybe_placeholders=True, strict=strict)
+    positions = {"propagate_positions": _counts_for_position}
+    if strict:
+        return Lark(_grammar("deid.lark"), **_OPTIONS, **positions, strict=True)
+    return cached_lark("deid", _grammar("deid.lark"), _OPTIONS, positions)
 
 
 @functools.cache
@@ -69,9 +80,11 @@ def field_parser(strict: bool = False) -> Lark:
         strict: reject grammar conflicts and terminal collisions (needs ``interegular``).
 
     Returns:
-        The parser of one field expression.
+        The parser of one field expression (from the parser cache, unless ``strict``).
     """
-    return Lark(_grammar("field.lark"), parser="lalr", maybe_placeholders=True, strict=strict)
+    if strict:
+        return Lark(_grammar("field.lark"), **_OPTIONS, strict=True)
+    return cached_lark("field", _grammar("field.lark"), _OPTIONS)
 
 
 def _tok_span(tok: Token) -> Span:

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+#: the parser cache of this test session (also for the CLI's subprocesses): never the user's cache folder
+PARSER_CACHE = tempfile.mkdtemp(prefix="deidc-test-parser-cache-")
+os.environ["DEIDC_CACHE_DIR"] = PARSER_CACHE
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(PARSER_CACHE, ignore_errors=True)
 
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=100)
 settings.register_profile("dev", deadline=None, max_examples=50)

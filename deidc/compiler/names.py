@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import heapq
 from collections.abc import Iterable
 from typing import Final
 
@@ -69,19 +70,56 @@ def keyword_for(tag: int) -> str:
 
 def suggest(word: str, vocabulary: Iterable[str], *, n: int = 3) -> tuple[str, ...]:
     """Return the closest words of ``vocabulary`` to ``word`` (case-insensitive), best first."""
-    vocab = list(vocabulary)
+    return _closest(word, _by_lower(vocabulary), n)
+
+
+def _by_lower(vocabulary: Iterable[str]) -> dict[str, str]:
+    """Return the words by their lower case (of words that differ only by case, the first)."""
     by_lower: dict[str, str] = {}
-    for v in vocab:
+    for v in vocabulary:
         by_lower.setdefault(v.lower(), v)
-    matches = difflib.get_close_matches(word.lower(), list(by_lower), n=n, cutoff=0.6)
-    return tuple(by_lower[m] for m in matches)
+    return by_lower
+
+
+def _closest(word: str, by_lower: dict[str, str], n: int, cutoff: float = 0.6) -> tuple[str, ...]:
+    """Return what ``difflib.get_close_matches(word.lower(), by_lower, n, cutoff)`` returns, mapped back.
+
+    The same result for less work: ``get_close_matches`` computes the costly ``ratio`` of every
+    word whose ``quick_ratio`` (an upper bound of ``ratio``) reaches ``cutoff``; here the words are
+    taken by decreasing ``quick_ratio``, and the search stops when that bound falls below the
+    ``n``-th best ratio found: no word after that point can enter the ``n`` best, not even by a tie.
+    """
+    if n <= 0:
+        raise ValueError(f"n must be > 0: {n!r}")
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(word.lower())
+    bounded: list[tuple[float, str]] = []
+    for candidate in by_lower:
+        matcher.set_seq1(candidate)
+        if matcher.real_quick_ratio() >= cutoff and (bound := matcher.quick_ratio()) >= cutoff:
+            bounded.append((bound, candidate))
+    bounded.sort(reverse=True)
+    best: list[tuple[float, str]] = []  # a heap of the n best (ratio, word), the worst first
+    for bound, candidate in bounded:
+        if len(best) == n and bound < best[0][0]:
+            break
+        matcher.set_seq1(candidate)
+        found = (matcher.ratio(), candidate)
+        if found[0] < cutoff:
+            continue
+        if len(best) < n:
+            heapq.heappush(best, found)
+        elif found > best[0]:
+            heapq.heapreplace(best, found)
+    return tuple(by_lower[m] for _, m in sorted(best, reverse=True))
 
 
 @functools.cache
-def _keyword_list() -> tuple[str, ...]:
-    return tuple(sorted(keyword_dict))
+def _keywords_by_lower_sorted() -> dict[str, str]:
+    return _by_lower(sorted(keyword_dict))
 
 
+@functools.lru_cache(maxsize=1024)
 def suggest_keyword(word: str) -> tuple[str, ...]:
-    """Return dictionary keywords close to ``word``."""
-    return suggest(word, _keyword_list())
+    """Return dictionary keywords close to ``word`` (remembered: each costs a pass over the dictionary)."""
+    return _closest(word, _keywords_by_lower_sorted(), 3)

@@ -34,7 +34,7 @@ _GENERIC_NAMES: Final = ("Private Creator", "Private tag data", "Group Length", 
 
 @functools.cache
 def _dictionary_text() -> str:
-    """Return every keyword, name and private creator of pydicom's dictionaries, one per line."""
+    """Return every keyword, name and private creator of pydicom's dictionaries, one per line (in no order)."""
     found: set[str] = set(_GENERIC_NAMES)
     for entry in DicomDictionary.values():
         found.update((entry[2], entry[4]))
@@ -43,7 +43,7 @@ def _dictionary_text() -> str:
     for creator, entries in private_dictionaries.items():
         found.add(creator)
         found.update(f"[{e[2]}]" for e in entries.values())
-    return "\n".join(sorted(t for t in found if t))
+    return "\n".join(t for t in found if t)  # unsorted: a search finds a line or not, wherever it stands
 
 
 @functools.lru_cache(maxsize=4096)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from deidc.plan import (
     ActionKind,
@@ -93,6 +93,18 @@ def _identity_match(selector: Selector, entry: Entry) -> bool:
     raise AssertionError(selector)
 
 
+def _patterns(entry: Entry, selectors: Sequence[tuple[int, SelectPattern]]) -> list[int]:
+    """Return the numbers of the pattern selectors that select an element (its texts computed once)."""
+    texts = targets(entry)
+    found = []
+    for number, selector in selectors:
+        regex = compile_pattern(selector.kind, selector.pattern)
+        hit = any(regex.search(t) for t in texts)
+        if hit is not (selector.kind is PatternKind.EXCEPT):
+            found.append(number)
+    return found
+
+
 _DYNAMIC = (SelectAddress, SelectValues, SelectFields)
 
 
@@ -172,7 +184,7 @@ class Matcher:
         key = (id(index), entry.identity)
         found = self._decisions.get(key)
         if found is None:
-            numbers = index.selectors.lookup(entry, self._check, element_name)
+            numbers = index.selectors.lookup(entry, self._check, element_name, _patterns)
             found = self._decisions[key] = Decision(
                 tuple(n for n in numbers if 0 <= n < _LINE), _KEPT in numbers, _SHIELDED in numbers,
                 tuple(n - _LINE for n in numbers if n >= _LINE))

@@ -16,6 +16,7 @@ from deidc.plan import (
     SelectNothing,
     Selector,
     SelectPath,
+    SelectPattern,
     SelectPrivate,
     SelectTag,
     SelectVR,
@@ -38,6 +39,7 @@ class SelectorIndex:
         self.private: dict[tuple[int, int, str], list[int]] = {}
         self.groups: dict[int, list[int]] = {}
         self.vrs: dict[str, list[int]] = {}
+        self.patterns: list[tuple[int, SelectPattern]] = []
         self.others: list[tuple[int, Selector]] = []
         for number, selector in selectors:
             match selector:
@@ -59,11 +61,18 @@ class SelectorIndex:
                     self.vrs.setdefault(vr, []).append(number)
                 case SelectNothing():
                     pass
+                case SelectPattern():
+                    self.patterns.append((number, selector))
                 case _:
                     self.others.append((number, selector))
 
-    def lookup(self, entry: Entry, check: Check, name: Callable[[Entry], str]) -> list[int]:
-        """Return, sorted, the numbers of the selectors that select ``entry``."""
+    def lookup(self, entry: Entry, check: Check, name: Callable[[Entry], str],
+               patterns: Callable[[Entry, Sequence[tuple[int, SelectPattern]]], list[int]] | None = None) -> list[int]:
+        """Return, sorted, the numbers of the selectors that select ``entry``.
+
+        ``patterns`` (optional) tests all pattern selectors on one element at once (it can
+        compute the texts they search once); without it each is checked alone.
+        """
         tag = entry.tag
         keyword = keyword_of(tag)
         found = list(self.every)
@@ -79,5 +88,10 @@ class SelectorIndex:
             found += self.private.get((tag >> 16, tag & 0xFF, entry.creator.lower()), ())
         found += self.groups.get(tag >> 16, ())
         found += self.vrs.get(entry.vr, ())
+        if self.patterns:
+            if patterns is not None:
+                found += patterns(entry, self.patterns)
+            else:
+                found += [number for number, selector in self.patterns if check(selector, entry)]
         found += [number for number, selector in self.others if check(selector, entry)]
         return sorted(set(found))
