@@ -17,7 +17,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, Final
 
@@ -293,27 +293,21 @@ def _change_line(change: dict[str, object]) -> str:
 
 
 def _process(plan: Plan, args: argparse.Namespace, inputs: Sequence[str], variables: dict[str, object]) -> Tally:
-    files = list(iter_inputs(inputs))
-    if not files:
+    total = sum(1 for _ in iter_inputs(inputs))  # for the progress bar; the files themselves stream through
+    if not total:
         print("deidc: warning: no files found in the inputs", file=sys.stderr)
-    jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(files)))
-    options = BatchOptions(output=None if args.dry_run else args.output, variables=variables,
-                           overwrite=args.overwrite, dry_run=args.dry_run, strip_sequences=args.strip_sequences,
-                           remove_private=args.remove_private, force=args.force, record_values=args.record_values)
+    jobs = max(1, min(args.jobs or os.cpu_count() or 1, total))
+    options = BatchOptions(output=args.output, variables=variables, overwrite=args.overwrite, dry_run=args.dry_run,
+                           strip_sequences=args.strip_sequences, remove_private=args.remove_private,
+                           force=args.force, record_values=args.record_values)
     tally = Tally(dry_run=args.dry_run)
-    bar = tqdm(total=len(files), file=sys.stderr, unit="file", disable=not sys.stderr.isatty(), dynamic_ncols=True)
+    bar = tqdm(total=total, file=sys.stderr, unit="file", disable=not sys.stderr.isatty(), dynamic_ncols=True)
     with _Record(args.record) as record, bar:
-        for index, result in enumerate(run_batch(plan, files, options, jobs)):
-            output = result.output
-            if args.dry_run and args.output is not None:
-                output = os.path.join(args.output, files[index][1])
-                if result.ok and not args.overwrite and os.path.exists(output):
-                    result = replace(result, output=output, skipped=True, code="DEID404",
-                                     reason=f"{output} exists (use --overwrite to replace it)")
+        for result in run_batch(plan, iter_inputs(inputs), options, jobs):
             tally.add(result)
-            record.write(result, output)
+            record.write(result, result.output)
             if args.verbose:
-                tqdm.write(_verbose_line(result, output, args.dry_run), file=sys.stdout)
+                tqdm.write(_verbose_line(result, result.output, args.dry_run), file=sys.stdout)
             if args.verbose > 1:
                 for change in result.changes:
                     tqdm.write(_change_line(change), file=sys.stdout)
