@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import logging
 import os
 import tempfile
@@ -85,8 +86,8 @@ def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool
         return False
     handle, temporary = tempfile.mkstemp(prefix=".deidc-", suffix=".part", dir=folder)
     os.close(handle)
-    os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it owner-only; outputs follow the umask
     try:
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it owner-only; outputs follow the umask
         dataset.save_as(temporary, enforce_file_format=False)
         if overwrite:
             os.replace(temporary, target)
@@ -105,7 +106,9 @@ def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool
     return True
 
 
+@functools.cache
 def _umask() -> int:
+    """Return the process's umask (read once: reading it means setting it)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
