@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 
-from deidc.runtime.listmatch import NUMBER_FORMATS, TEXT_VRS, ValuesTest, ascii_safe
+from deidc.runtime.listmatch import NUMBER_FORMATS, TEXT_VRS, ValuesTest, ascii_safe, text_codec
 from deidc.runtime.walk import Entry, walk
 
 # one private block, one element per (VR, slot): written with an explicit VR, read back raw
 _BASE = 0x00091000
-_TEXT_ALPHABET = "abcABC019 .^-_',[]\\=\té\u212a\u017fOo"
+_TEXT_ALPHABET = "abcABC019 .^-_',[]\\=\té\u212a\u017f\xa0üOo"
 _INTS = {"US": (0, 65535), "SS": (-32768, 32767), "UL": (0, 2**32 - 1), "SL": (-(2**31), 2**31 - 1),
          "SV": (-(2**63), 2**63 - 1), "UV": (0, 2**64 - 1)}
 
@@ -86,7 +86,7 @@ def _decoded_decision(values: list[str], entry: Entry) -> bool:
 def _raw_decision(values: list[str], entries: list[Entry], entry: Entry) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ValuesTest(values, ascii_safe(entries)).matches(entry)
+        return ValuesTest(values, ascii_safe(entries), text_codec(entries)).matches(entry)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -123,6 +123,11 @@ def test_a_raw_element_matches_a_values_list_exactly_when_its_decoded_value_does
     ("FD", 0.1, ["0.1"], True),
     ("UI", "1.2.840.10008", ["10008"], True),
     ("SH", "Kelvin", ["\u212aelvin"], True),  # the Kelvin sign folds to K, so the bytes cannot decide it
+    ("PN", "Müller^Jürgen", ["ÜLLER"], True),  # Latin-1 bytes decoded as pydicom decodes them
+    ("PN", "Müller^Jürgen", ["mueller"], False),
+    ("LO", "Zürich\\Genève", ["h', 'g"], True),
+    ("LO", "Zürich\\Genève", ["rich"], True),
+    ("LO", "Zürich\\Genève", ["rome"], False),
 ])
 def test_values_lists_match_raw_elements_as_deid_matches_their_text(
         vr: str, value: object, listed: list[str], expected: bool) -> None:
@@ -130,7 +135,7 @@ def test_values_lists_match_raw_elements_as_deid_matches_their_text(
     entries = _entries(written)
     entry = next(e for e in entries if e.tag == _BASE)
     assert entry.raw is not None  # tested on its bytes first
-    assert ValuesTest(listed, ascii_safe(entries)).matches(entry) is expected
+    assert ValuesTest(listed, ascii_safe(entries), text_codec(entries)).matches(entry) is expected
     assert _decoded_decision(listed, next(e for e in _entries(written) if e.tag == _BASE)) is expected
 
 

@@ -21,7 +21,7 @@ from deidc.runtime import actions
 from deidc.runtime.actions import Edit, Remove, SetValue
 from deidc.runtime.field import DicomField
 from deidc.runtime.groups import extract_fields, extract_values, line_entries
-from deidc.runtime.listmatch import ascii_safe
+from deidc.runtime.listmatch import ascii_safe, text_codec
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.values import ValueProblem
 from deidc.runtime.walk import DEFAULT_SKIP, Entry, private_creator, walk
@@ -194,6 +194,7 @@ class _Run:
         self.origins: dict[int, str] = {}  #: ``path:line`` of each step, by id
         self.initial = len(entries)  #: entries after this many were created by ADD
         self.ascii_text = ascii_safe(entries) if index.dynamic else False
+        self.codec = text_codec(entries) if self.ascii_text else None
         for entry in entries:
             self._file(entry, -1)
 
@@ -239,7 +240,7 @@ class _Run:
             if isinstance(listed, Mapping):  # the list (by uid): what it found, then what ADD made at those uids
                 chosen = [e for e in self.found[selector.name] if e.live]
                 return chosen + [e for e in self.entries[self.initial:] if e.live and e.uid in listed]
-        return self.matcher.select(selector, self.entries, self.lookup, self.ascii_text)
+        return self.matcher.select(selector, self.entries, self.lookup, self.ascii_text, self.codec)
 
     def _decide(self, step: Step, entry: Entry) -> Edit:
         try:

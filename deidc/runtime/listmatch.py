@@ -18,6 +18,10 @@ still in its raw form is first tested on its bytes:
   ``repr`` would escape them), and the character set decodes ASCII bytes to themselves
   (not ISO 2022, whose escape sequences are ASCII bytes too). When the bytes do match,
   the element is decoded and tested as usual.
+* text in a single-byte character set or UTF-8 (the one character set of the dataset), in
+  the VRs pydicom decodes with it (SH, LO, ST, LT, UC, UT, PN): the bytes are decoded with
+  the same codec and the text searched, under the same conditions (for several values,
+  the text must print without escapes).
 * binary numbers (US, SS, UL, SL, FL, FD, SV, UV): the values are unpacked with
   :mod:`struct` exactly as pydicom unpacks them (several make a plain list, whose
   numbers are tested one by one), and their text tested.
@@ -47,6 +51,14 @@ ASCII_SAFE_CHARSETS: Final = frozenset({
     "ISO_IR 138", "ISO_IR 144", "ISO_IR 148", "ISO_IR 166", "ISO_IR 192", "ISO_IR 203",
 })
 _CHARSET_TAG: Final = 0x00080005
+#: single-byte and UTF-8 character sets, with the codec pydicom decodes them with
+SIMPLE_CODECS: Final = {
+    "ISO_IR 100": "latin_1", "ISO_IR 101": "iso8859_2", "ISO_IR 109": "iso8859_3", "ISO_IR 110": "iso8859_4",
+    "ISO_IR 126": "iso_ir_126", "ISO_IR 127": "iso_ir_127", "ISO_IR 138": "iso_ir_138", "ISO_IR 144": "iso_ir_144",
+    "ISO_IR 148": "iso_ir_148", "ISO_IR 166": "iso_ir_166", "ISO_IR 192": "UTF8",
+}
+#: the VRs pydicom decodes with the dataset's character set (the others are read as ASCII)
+CHARSET_VRS: Final = frozenset({"SH", "LO", "ST", "LT", "UC", "UT", "PN"})
 
 
 def ascii_safe(entries: Iterable[Entry]) -> bool:
@@ -58,6 +70,19 @@ def ascii_safe(entries: Iterable[Entry]) -> bool:
             if any(str(term).strip() not in ASCII_SAFE_CHARSETS for term in terms):
                 return False
     return True
+
+
+def text_codec(entries: Iterable[Entry]) -> str | None:
+    """Return the codec of a working set's one character set, if it is single-byte or UTF-8 (else None)."""
+    terms: set[str] = set()
+    for entry in entries:
+        if entry.tag == _CHARSET_TAG:
+            value = entry.element.value
+            found = [value] if isinstance(value, str) else list(value or ())
+            terms.update(str(term).strip() for term in found)
+    if len(terms) != 1:
+        return None
+    return SIMPLE_CODECS.get(terms.pop())
 
 
 @functools.lru_cache(maxsize=256)
@@ -95,14 +120,21 @@ def _bytes_regexes(values: tuple[str, ...]) -> tuple[re.Pattern[bytes] | None, r
 class ValuesTest:
     """The test of one ``values:`` list (its values as found in one file)."""
 
-    __slots__ = ("regex", "raw_one", "raw_several")
+    __slots__ = ("codec", "raw_one", "raw_several", "regex", "several_ok")
 
-    def __init__(self, values: Sequence[object], ascii_text: bool) -> None:
-        """Compile the list's values; ``ascii_text``: the dataset's character sets are ASCII-safe."""
+    def __init__(self, values: Sequence[object], ascii_text: bool, codec: str | None = None) -> None:
+        """Compile the list's values.
+
+        ``ascii_text``: the dataset's character sets are ASCII-safe; ``codec``: its one
+        character set's codec, when it is single-byte or UTF-8 (see :func:`text_codec`).
+        """
         strings = tuple(str(v) for v in values)
         self.regex = _text_regex(strings)  #: the test on decoded text
         #: the tests on raw ASCII bytes holding one value, and several values (None: decode instead)
         self.raw_one, self.raw_several = _bytes_regexes(strings) if ascii_text else (None, None)
+        self.codec = codec if ascii_text else None  #: decodes non-ASCII raw text as pydicom does
+        #: no value can straddle two values in pydicom's text of several
+        self.several_ok = not any(v and _UNSAFE_IN_SEVERAL.search(v) for v in strings)
 
     def matches(self, entry: Entry) -> bool:
         """Return whether the entry's value (or one of its values) contains one of the list's values."""
@@ -122,6 +154,14 @@ class ValuesTest:
                     elif (self.raw_several is not None and self.raw_several.search(value) is None
                           and _CONTROL.search(value.rstrip(b"\x00 ")) is None):
                         return False
+                elif self.codec is not None and vr in CHARSET_VRS and b"\x1b" not in value:
+                    try:
+                        text = value.decode(self.codec)
+                    except UnicodeDecodeError:
+                        return self._decoded(entry)
+                    if self.regex.search(text) is None and (
+                            b"\\" not in value or (self.several_ok and text.rstrip("\x00 ").isprintable())):
+                        return False  # one value is a piece of the text; several print without escapes
             else:
                 code = NUMBER_FORMATS.get(vr)
                 if code is not None:
@@ -143,11 +183,12 @@ class ValuesTest:
         return self.regex.search(str(value)) is not None
 
 
-def values_test(values: object, ascii_text: bool) -> ValuesTest | None:
+def values_test(values: object, ascii_text: bool, codec: str | None = None) -> ValuesTest | None:
     """Return the test of a computed ``values:`` list, or None when it can match nothing."""
     if not isinstance(values, Sequence) or isinstance(values, str) or not values:
         return None
-    return ValuesTest(values, ascii_text)
+    return ValuesTest(values, ascii_text, codec)
 
 
-__all__ = ["ASCII_SAFE_CHARSETS", "NUMBER_FORMATS", "TEXT_VRS", "ValuesTest", "ascii_safe", "values_test"]
+__all__ = ["ASCII_SAFE_CHARSETS", "CHARSET_VRS", "NUMBER_FORMATS", "SIMPLE_CODECS", "TEXT_VRS", "ValuesTest",
+           "ascii_safe", "text_codec", "values_test"]

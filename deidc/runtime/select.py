@@ -211,14 +211,15 @@ class Matcher:
         return result
 
     def select(self, selector: Selector, entries: Iterable[Entry], groups: Mapping[str, object],
-               ascii_text: bool = False) -> list[Entry]:
+               ascii_text: bool = False, codec: str | None = None) -> list[Entry]:
         """Return the live entries ``selector`` selects, in working-set order.
 
         ``ascii_text``: the dataset's character sets decode ASCII bytes as ASCII, so that
-        ``values:`` lists may test raw values on their bytes (:mod:`deidc.runtime.listmatch`).
+        ``values:`` lists may test raw values on their bytes (:mod:`deidc.runtime.listmatch`);
+        ``codec``: the dataset's one single-byte or UTF-8 character set, to decode other text.
         """
         if isinstance(selector, SelectValues):
-            test = values_test(groups.get(selector.name), ascii_text)
+            test = values_test(groups.get(selector.name), ascii_text, codec)
             if test is None:
                 return []
             return [e for e in entries if e.live and test.matches(e)]
