@@ -21,7 +21,7 @@ from deidc.runtime import actions
 from deidc.runtime.actions import Edit, Remove, SetValue
 from deidc.runtime.field import DicomField
 from deidc.runtime.groups import extract_fields, extract_values, line_entries
-from deidc.runtime.listmatch import ascii_safe, text_codec
+from deidc.runtime.listmatch import ascii_safe, charset_terms, text_codec
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.values import ValueProblem
 from deidc.runtime.walk import DEFAULT_SKIP, Entry, private_creator, walk
@@ -193,8 +193,9 @@ class _Run:
         self.found: dict[str, list[Entry]] = {}  #: the entries each %fields list found
         self.origins: dict[int, str] = {}  #: ``path:line`` of each step, by id
         self.initial = len(entries)  #: entries after this many were created by ADD
-        self.ascii_text = ascii_safe(entries) if index.dynamic else False
-        self.codec = text_codec(entries) if self.ascii_text else None
+        terms = charset_terms(entries) if index.dynamic else None  # the character sets, for values: lists
+        self.ascii_text = terms is not None and ascii_safe(entries, terms)
+        self.codec = text_codec(entries, terms) if terms is not None and self.ascii_text else None
         for entry in entries:
             self._file(entry, -1)
 

@@ -61,28 +61,26 @@ SIMPLE_CODECS: Final = {
 CHARSET_VRS: Final = frozenset({"SH", "LO", "ST", "LT", "UC", "UT", "PN"})
 
 
-def ascii_safe(entries: Iterable[Entry]) -> bool:
-    """Return whether every character set declared in a working set decodes ASCII bytes as ASCII."""
-    for entry in entries:
-        if entry.tag == _CHARSET_TAG:
-            value = entry.element.value
-            terms = [value] if isinstance(value, str) else list(value or ())
-            if any(str(term).strip() not in ASCII_SAFE_CHARSETS for term in terms):
-                return False
-    return True
-
-
-def text_codec(entries: Iterable[Entry]) -> str | None:
-    """Return the codec of a working set's one character set, if it is single-byte or UTF-8 (else None)."""
+def charset_terms(entries: Iterable[Entry]) -> set[str]:
+    """Return the Specific Character Set terms declared anywhere in a working set (one pass)."""
     terms: set[str] = set()
     for entry in entries:
         if entry.tag == _CHARSET_TAG:
             value = entry.element.value
             found = [value] if isinstance(value, str) else list(value or ())
             terms.update(str(term).strip() for term in found)
-    if len(terms) != 1:
-        return None
-    return SIMPLE_CODECS.get(terms.pop())
+    return terms
+
+
+def ascii_safe(entries: Iterable[Entry], terms: set[str] | None = None) -> bool:
+    """Return whether every character set declared in a working set decodes ASCII bytes as ASCII."""
+    return (charset_terms(entries) if terms is None else terms) <= ASCII_SAFE_CHARSETS
+
+
+def text_codec(entries: Iterable[Entry], terms: set[str] | None = None) -> str | None:
+    """Return the codec of a working set's one character set, if it is single-byte or UTF-8 (else None)."""
+    found = charset_terms(entries) if terms is None else terms
+    return SIMPLE_CODECS.get(next(iter(found))) if len(found) == 1 else None
 
 
 @functools.lru_cache(maxsize=256)
@@ -191,4 +189,4 @@ def values_test(values: object, ascii_text: bool, codec: str | None = None) -> V
 
 
 __all__ = ["ASCII_SAFE_CHARSETS", "CHARSET_VRS", "NUMBER_FORMATS", "SIMPLE_CODECS", "TEXT_VRS", "ValuesTest",
-           "ascii_safe", "text_codec", "values_test"]
+           "ascii_safe", "charset_terms", "text_codec", "values_test"]
