@@ -15,6 +15,9 @@ from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 
+from deidc.runtime import rawseq
+from deidc.runtime.rawseq import LazyItem
+
 #: elements deid never lets a recipe see, with their subtrees (unless skip is disabled)
 DEFAULT_SKIP: Final[frozenset[str]] = frozenset({
     "PixelData", "RedPaletteColorLookupTableData", "GreenPaletteColorLookupTableData",
@@ -37,15 +40,15 @@ def address_uid(address: tuple[int, ...]) -> str:
 class Entry:
     """One element of the working set, with where it lives (its value is read only when needed)."""
 
-    __slots__ = ("address", "parent", "names", "filemeta", "creator", "alive", "up", "cleared", "tag", "vr",
+    __slots__ = ("address", "_container", "names", "filemeta", "creator", "alive", "up", "cleared", "tag", "vr",
                  "raw", "source", "decided", "_element", "_identity", "_uid")
 
-    def __init__(self, address: tuple[int, ...], element: DataElement | None, parent: Dataset,
+    def __init__(self, address: tuple[int, ...], element: DataElement | None, parent: Dataset | LazyItem,
                  names: tuple[str, ...], filemeta: bool, creator: str | None, up: Entry | None = None,
                  vr: str | None = None, raw: RawDataElement | None = None) -> None:
         """Record an element (or only its tag and VR), its address, its container and its keyword path."""
         self.address = address  #: tags and item indexes from the top level
-        self.parent = parent  #: the dataset (or file meta, or item) that holds it
+        self._container = parent
         self.names = names  #: keywords from the top level ('' for private elements)
         self.filemeta = filemeta  #: whether it is a file-meta element
         self.creator = creator  #: the private creator of its block, if private
@@ -63,6 +66,17 @@ class Entry:
         self.vr: str = vr if vr is not None else (element.VR if element is not None else "UN")  #: its VR
         self._identity: tuple[object, ...] | None = None
         self._uid: str | None = None
+
+    @property
+    def parent(self) -> Dataset:
+        """Return the dataset (or file meta, or item) that holds the element.
+
+        An item read from raw bytes becomes a dataset here, when first needed.
+        """
+        container = self._container
+        if isinstance(container, LazyItem):
+            container = self._container = container.resolve()
+        return container
 
     @property
     def element(self) -> DataElement:
@@ -151,8 +165,13 @@ def private_creator(dataset: Dataset, tag: int) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _members(container: Dataset) -> list[tuple[int, DataElement | RawDataElement]]:
+def _members(container: Dataset | LazyItem) -> list[tuple[int, DataElement | RawDataElement]]:
     """Return a container's elements (raw or decoded, deferred ones read) with int tags, in tag order."""
+    if isinstance(container, LazyItem):
+        members: list[tuple[int, DataElement | RawDataElement]] = list(container.members)
+        if any(members[i][0] > members[i + 1][0] for i in range(len(members) - 1)):
+            members.sort(key=_first)
+        return members
     stored = getattr(container, "_dict", None)  # pydicom's own store: no Tag() conversion per element
     if not isinstance(stored, dict):
         return [(int(tag), container.get_item(tag)) for tag in sorted(container.keys(), key=int)]
@@ -177,7 +196,8 @@ def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP) -> Iterator[Entr
     into) or their VR is not recorded in the file.
     """
     skipped = skip_tags(skip) if skip else frozenset()
-    queue: list[tuple[Dataset, tuple[int, ...], tuple[str, ...], bool, Entry | None]] = [(dataset, (), (), False, None)]
+    queue: list[tuple[Dataset | LazyItem, tuple[int, ...], tuple[str, ...], bool, Entry | None]] = [
+        (dataset, (), (), False, None)]
     meta = getattr(dataset, "file_meta", None)
     if meta is not None:
         queue.append((meta, (), (), True, None))
@@ -192,10 +212,13 @@ def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP) -> Iterator[Entr
             vr = stored.VR
             element: DataElement | None = None
             raw: RawDataElement | None = None
+            items: list[rawseq.Members] | None = None
             if isinstance(stored, RawDataElement):
                 raw = stored
-                if vr is None or vr == "SQ":
-                    element = container[number]
+                if vr == "SQ":
+                    items = rawseq.read_items(stored)
+                if items is None and (vr is None or vr == "SQ"):
+                    element = (container.resolve() if isinstance(container, LazyItem) else container)[number]
                     vr = element.VR
             else:
                 element = stored
@@ -205,10 +228,14 @@ def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP) -> Iterator[Entr
             if number >> 16 & 1 and number & 0xFFFF >= 0x1000:
                 block = number >> 8
                 if block not in creators:
-                    creators[block] = private_creator(container, number)
+                    creators[block] = (container.creator(number) if isinstance(container, LazyItem)
+                                       else private_creator(container, number))
                 creator = creators[block]
             entry = Entry(address, element, container, path, filemeta, creator, up, vr, raw)
             yield entry
-            if vr == "SQ" and element is not None and element.value is not None:
+            if items is not None:
+                for index, members in enumerate(items):
+                    queue.append((LazyItem(entry, index, members), (*address, index), path, False, entry))
+            elif vr == "SQ" and element is not None and element.value is not None:
                 for index, item in enumerate(element.value):
                     queue.append((item, (*address, index), path, False, entry))

@@ -1,0 +1,244 @@
+"""Sequences read from their raw bytes (``deidc.runtime.rawseq``) give exactly what pydicom's reader gives.
+
+The walk reads the items of an undecoded sequence itself, and leaves them undecoded
+until a value inside is needed. These tests compare that, on real files, on
+hand-made edge cases and on generated datasets, with the walk that lets pydicom
+convert every sequence: the same raw elements, the same working set, the same
+written files.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pydicom
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydicom.data import get_testdata_file
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from deidc.compiler import compile_recipe
+from deidc.runtime import execute, rawseq
+from deidc.runtime.walk import walk
+from deidc.testing import datasets
+
+ROOT = Path(__file__).resolve().parent.parent
+#: pydicom's bundled files: sequences of defined length (both byte orders), undefined length, a bad VR
+FILES = ["CT_small.dcm", "test-SR.dcm", "liver_expb_1frame.dcm", "reportsi_with_empty_number_tags.dcm",
+         "rtdose_expb.dcm", "SC_rgb_small_odd_big_endian.dcm", "SC_rgb_dcmtk_+eb+cr.dcm", "badVR.dcm",
+         "rtplan.dcm", "rtstruct.dcm", "waveform_ecg.dcm", "MR_small.dcm"]
+RECIPES = {
+    "groups": ROOT / "examples" / "deid" / "deid.dicom-groups",
+    "expanders": ROOT / "benchmarks" / "recipes" / "deid.expanders",
+    "default": ROOT / "deidc" / "data" / "recipes" / "deid.dicom",
+}
+INLINE = {
+    "deep": "FORMAT dicom\n%header\nREPLACE ReferencedSOPInstanceUID 1.2.3\nBLANK CodeMeaning\n",
+    "private": "FORMAT dicom\n%header\nREMOVE contains:ACME\nREPLACE endswith:Comments none\n",
+    "values": "FORMAT dicom\n%values names\nFIELD PatientName\nFIELD PatientID\n%header\n"
+              "REPLACE values:names nobody\n",
+}
+VARIABLES = {"id": "ID-1", "source_id": "SRC-1", "entity_id": "E1", "item_id": "I1",
+             "entity_timestamp": "20200101", "item_timestamp": "20200101"}
+
+
+def _read(data: bytes) -> Dataset:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pydicom.dcmread(io.BytesIO(data), force=True)
+
+
+def _file_bytes(name: str) -> bytes:
+    return Path(str(get_testdata_file(name))).read_bytes()
+
+
+def _raw_sequences(dataset: Dataset) -> Iterator[RawDataElement]:
+    """Yield every raw sequence element, at every depth (converting them, on a copy, to go deeper)."""
+    for tag in list(dataset.keys()):
+        stored = dataset.get_item(tag)
+        if isinstance(stored, RawDataElement) and stored.VR == "SQ":
+            yield stored
+        element = dataset[tag]
+        if element.VR == "SQ" and element.value:
+            for item in element.value:
+                yield from _raw_sequences(item)
+
+
+def _without_raw_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rawseq, "read_items", lambda raw: None)
+
+
+def _working_set(data: bytes) -> list[tuple[object, ...]]:
+    """The walk's entries, with everything a selector or an action may read, values decoded."""
+    dataset = _read(data)
+    rows = []
+    for entry in walk(dataset):
+        # a sequence read here keeps its raw form as well (no action reads a sequence's raw value)
+        raw = entry.raw.value if entry.raw is not None and entry.vr != "SQ" else None
+        value = entry.element.value
+        shown = len(value) if entry.vr == "SQ" else repr(value)
+        rows.append((entry.address, entry.names, entry.vr, entry.creator, entry.filemeta, entry.uid, raw, shown))
+    return rows
+
+
+def _written(data: bytes, recipe: str) -> tuple[bytes, list[tuple[object, ...]]]:
+    text = INLINE[recipe] if recipe in INLINE else RECIPES[recipe].read_text()
+    plan = compile_recipe(text, path=recipe).plan
+    dataset = _read(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = execute(plan, dataset, dict(VARIABLES), record_values=True, reuse_raw=True)
+        buffer = io.BytesIO()
+        dataset.save_as(buffer)
+    return buffer.getvalue(), [(c.uid, c.keyword, c.action, c.origin, repr(c.before), repr(c.after))
+                               for c in result.changes]
+
+
+def _item(private: str | None = None, undefined: bool = False, **values: object) -> Dataset:
+    item = Dataset()
+    for keyword, value in values.items():
+        setattr(item, keyword, value)
+    if private is not None:
+        block = item.private_block(0x0011, private, create=True)
+        block.add_new(0x01, "LO", "ACME secret")
+        block.add_new(0x02, "US", 7)
+    item.is_undefined_length_sequence_item = undefined
+    return item
+
+
+def _edge_file(transfer_syntax: str) -> bytes:
+    """A file with the sequence shapes the raw reader must read (or leave to pydicom) correctly."""
+    dataset = Dataset()
+    dataset.PatientName = "Doe^Jane"
+    dataset.PatientID = "ID-1"
+    dataset.SpecificCharacterSet = "ISO_IR 100"
+    dataset.ReferencedStudySequence = Sequence([
+        _item(ReferencedSOPInstanceUID="1.2.3.4", ReferencedSOPClassUID="1.2.840.10008.5.1.4.1.1.2"),
+        _item(undefined=True, ReferencedSOPInstanceUID="1.2.3.5"),  # an item of undefined length
+        Dataset(),  # an empty item
+    ])
+    dataset.RequestAttributesSequence = Sequence([
+        _item(private="ACME 1.0", RequestedProcedureID="RP1"),
+        _item(private="ACME 1.0 \x00", RequestedProcedureDescription="Caf\xe9 scan"),  # padded creator, Latin-1
+        _item(private="Caf\xe9 Systems", ScheduledProcedureStepID="SPS1"),  # a creator that is not ASCII
+    ])
+    nested = Sequence([_item(CodeValue="T-1", CodeMeaning="Doe^Jane chest")])
+    dataset.ProcedureCodeSequence = Sequence([_item(CodingSchemeDesignator="SRT", ConceptCodeSequence=nested)])
+    undefined = Sequence([_item(CodeValue="U-1", CodeMeaning="undefined length")])
+    dataset.AnatomicRegionSequence = Sequence([_item(CodeValue="A-1", PrimaryAnatomicStructureSequence=undefined)])
+    dataset.AnatomicRegionSequence[0]["PrimaryAnatomicStructureSequence"].is_undefined_length = True
+    dataset.OtherPatientIDsSequence = Sequence([])  # an empty sequence
+    dataset.file_meta = FileMetaDataset()
+    dataset.file_meta.TransferSyntaxUID = transfer_syntax
+    dataset.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    dataset.file_meta.MediaStorageSOPInstanceUID = "1.2.3"
+    buffer = io.BytesIO()
+    implicit = transfer_syntax == ImplicitVRLittleEndian
+    little = transfer_syntax != ExplicitVRBigEndian
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pydicom.dcmwrite(buffer, dataset, implicit_vr=implicit, little_endian=little)
+    return buffer.getvalue()
+
+
+EDGE = {str(ts): _edge_file(ts) for ts in (ExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian)}
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_items_read_from_raw_bytes_are_the_raw_elements_pydicom_reads(name: str) -> None:
+    _check_items(_file_bytes(name))
+
+
+@pytest.mark.parametrize("syntax", sorted(EDGE))
+def test_edge_cases_are_read_as_pydicom_reads_them_or_left_to_pydicom(syntax: str) -> None:
+    read = _check_items(EDGE[syntax])
+    assert read == (0 if syntax == ImplicitVRLittleEndian else 4)  # implicit VR is always left to pydicom
+
+
+def _tags(item: Dataset) -> list[int]:
+    """An item's tags in the order pydicom read them (the file's)."""
+    return list(item.keys())  # type: ignore[arg-type]
+
+
+def _check_items(data: bytes) -> int:
+    """Compare every raw sequence the reader reads with pydicom's items; return how many it read."""
+    read = 0
+    for raw in _raw_sequences(_read(data)):
+        items = rawseq.read_items(raw)
+        if items is None:
+            continue
+        read += 1
+        holder = Dataset()
+        holder[raw.tag] = raw
+        converted = holder[raw.tag].value
+        assert len(items) == len(converted)
+        for members, item in zip(items, converted, strict=True):
+            assert [tag for tag, _ in members] == [int(tag) for tag in _tags(item)]
+            assert [element for _, element in members] == [item.get_item(tag) for tag in _tags(item)]
+    return read
+
+
+def test_the_reader_reads_the_sequences_of_real_files() -> None:
+    assert sum(_check_items(_file_bytes(name)) for name in FILES) >= 10
+
+
+def test_a_truncated_or_malformed_sequence_is_left_to_pydicom() -> None:
+    raw = next(r for r in _raw_sequences(_read(EDGE[ExplicitVRLittleEndian])) if rawseq.read_items(r))
+    value = raw.value
+    assert isinstance(value, bytes)
+    for broken in (value[:-3], value[:5], b"\x00" * 8 + value[8:], value[:8] + b"\xff\xff" + value[10:]):
+        changed = raw._replace(value=broken, length=len(broken))
+        items = rawseq.read_items(changed)
+        if items is not None:  # still well-formed by chance: then it must be pydicom's reading
+            holder = Dataset()
+            holder[raw.tag] = changed
+            assert [[e for _, e in m] for m in items] == [
+                [i.get_item(t) for t in _tags(i)] for i in holder[raw.tag].value]
+
+
+@pytest.mark.parametrize("source", [*FILES, *sorted(EDGE)])
+def test_the_working_set_is_the_same_as_when_pydicom_reads_every_sequence(
+        source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = EDGE[source] if source in EDGE else _file_bytes(source)
+    raw_read = _working_set(data)
+    _without_raw_reading(monkeypatch)
+    assert raw_read == _working_set(data)
+
+
+@pytest.mark.parametrize("recipe", [*RECIPES, *INLINE])
+@pytest.mark.parametrize("source", ["test-SR.dcm", "liver_expb_1frame.dcm", "rtplan.dcm", *sorted(EDGE)])
+def test_runs_write_the_same_file_as_when_pydicom_reads_every_sequence(
+        recipe: str, source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = EDGE[source] if source in EDGE else _file_bytes(source)
+    raw_read = _written(data, recipe)
+    _without_raw_reading(monkeypatch)
+    assert raw_read == _written(data, recipe)
+
+
+def _encoded(dataset: Dataset, little: bool) -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pydicom.dcmwrite(buffer, dataset, implicit_vr=False, little_endian=little)
+    return buffer.getvalue()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dataset=datasets(max_depth=3), little=st.booleans())
+def test_generated_datasets_walk_and_run_the_same_either_way(dataset: Dataset, little: bool) -> None:
+    data = _encoded(dataset, little)
+    _check_items(data)
+    raw_read = _working_set(data), _written(data, "private"), _written(data, "values")
+    original = rawseq.read_items
+    rawseq.read_items = lambda raw: None  # type: ignore[assignment]
+    try:
+        assert raw_read == (_working_set(data), _written(data, "private"), _written(data, "values"))
+    finally:
+        rawseq.read_items = original
