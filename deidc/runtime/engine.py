@@ -282,7 +282,9 @@ class _Run:
             return
         tag, vr = target
         container = self.dataset.file_meta if tag >> 16 == 2 else self.dataset
-        existing = next((e for e in self.entries if e.live and len(e.address) == 1 and e.tag == tag), None)
+        existing = None
+        if tag in container:  # else no live entry holds it (a live element is never out of its container)
+            existing = next((e for e in self.entries if e.live and len(e.address) == 1 and e.tag == tag), None)
         try:
             value = actions.add_value(step, existing, vr, self.dataset, self.lookup, tag)
         except ValueProblem as problem:
