@@ -11,9 +11,12 @@ The layout (what ``deidc fmt`` writes):
 
 * Lines before the first section come first, in their order (``FORMAT dicom`` is
   usually the first of them); nothing is ever moved across another line.
-* One blank line before every section line and before every ``LABEL`` line; no other
-  blank lines. The comment lines just above a section or a ``LABEL`` (the last
-  comments of the block before it) stay with it, after the blank line.
+* One blank line before every section line and before every ``LABEL`` line. Inside a
+  block, one blank line where the text had one or more between two of its lines (the
+  tree's spans say where), so that groups of lines stay apart; none at the start or the
+  end of a block, and none in a tree without spans. The comment lines just above a
+  section or a ``LABEL`` (the last comments of the block before it) stay with it, after
+  the blank line.
 * The lines of a ``LABEL`` block (criteria, coordinates, comments) are indented by
   two spaces; every other line starts in the first column.
 * Words are separated by one space; a trailing comment follows its line after one space.
@@ -232,10 +235,21 @@ class _Writer:
             self.lines.append("")
 
     def write(self, lines: Sequence[_AnyLine], indent: str = "") -> None:
-        self.lines += [indent + _line(line) for line in lines]
+        previous: _AnyLine | None = None
+        for line in lines:
+            if previous is not None and _apart(previous, line):
+                self.blank()
+            self.lines.append(indent + _line(line))
+            previous = line
 
     def text(self) -> str:
         return "".join(line + "\n" for line in self.lines)
+
+
+def _apart(before: _AnyLine, after: _AnyLine) -> bool:
+    """Return whether the text had blank lines between two consecutive lines of a block."""
+    first, second = before.span, after.span
+    return first.line > 0 and second.line > first.end_line + 1
 
 
 def _blocks(recipe: ast.Recipe) -> Iterator[tuple[str | None, Sequence[_AnyLine], str]]:
@@ -252,7 +266,7 @@ def render(recipe: ast.Recipe) -> str:
     """Return the canonical text of a recipe tree (the layout is in the module docstring).
 
     Args:
-        recipe: the tree; spans are not used.
+        recipe: the tree; its spans are used only to keep blank lines inside a block.
 
     Returns:
         Text that parses back to a tree equal to ``recipe``, ending with a newline

@@ -27,7 +27,7 @@ SHIPPED = ("deid.dicom", "deid.dicom.ultrasound", "deid.dicom.xray.chest")
 EXAMPLES: list[tuple[str, str]] = [
     ("  FORMAT   dicom   # the only format\n", "FORMAT dicom # the only format\n"),
     ("format\n", "FORMAT\n"),
-    ("# a comment   \n\n\n#another\n", "# a comment   \n#another\n"),
+    ("# a comment   \n\n\n#another\n", "# a comment   \n\n#another\n"),  # blank lines inside a block: one
     ("%header\n  REMOVE   PatientID   # why\nBLANK\tALL\n", "%header\nREMOVE PatientID # why\nBLANK ALL\n"),
     ("%header\nREPLACE PatientName  John   Smith \n", "%header\nREPLACE PatientName John   Smith\n"),
     ('%header\nREPLACE PatientName a"b c"d\nADD PatientIdentityRemoved ""\n',
@@ -113,6 +113,26 @@ def test_format_keeps_every_comment() -> None:
     assert formatted is not None
     for comment in ("# top", "# fmt", "# h", "# inside", "# trailing", "# f", "# l", "# in label", "# c"):
         assert comment in formatted
+
+
+def test_format_keeps_one_blank_line_where_a_block_had_blank_lines() -> None:
+    written = ("FORMAT dicom\n\n%header\n\n\nREMOVE PatientID\nREMOVE PatientName\n\n\n\n# dates\nJITTER StudyDate 3\n"
+               "  \t\nJITTER SeriesDate 3\n\n\n%filter f\n\nLABEL x\ncontains Modality CT\n\n"
+               "+ contains Modality MR\n\n")
+    expected = ("FORMAT dicom\n\n%header\nREMOVE PatientID\nREMOVE PatientName\n\n# dates\nJITTER StudyDate 3\n\n"
+                "JITTER SeriesDate 3\n\n%filter f\n\nLABEL x\n  contains Modality CT\n\n  + contains Modality MR\n")
+    result = format_text(written)
+    assert result.text == expected
+    assert format_text(expected).text == expected
+
+
+def test_render_of_a_tree_without_spans_has_no_blank_lines_inside_blocks() -> None:
+    parsed = parse("%header\nREMOVE PatientID\n\n\nREMOVE PatientName\n")
+    header = parsed.recipe.sections[0]
+    lines = tuple(dataclasses.replace(line, span=ast.NO_SPAN) for line in header.body)
+    recipe = dataclasses.replace(parsed.recipe, sections=(dataclasses.replace(header, body=lines),))
+    assert render(recipe) == "%header\nREMOVE PatientID\nREMOVE PatientName\n"
+    assert render(parsed.recipe) == "%header\nREMOVE PatientID\n\nREMOVE PatientName\n"
 
 
 def test_format_keeps_crlf_line_endings() -> None:
