@@ -26,7 +26,7 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 
 from deidc.compiler import compile_recipe
 from deidc.runtime import execute, rawseq
-from deidc.runtime.walk import walk
+from deidc.runtime.walk import address_uid, walk
 from deidc.testing import datasets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +84,7 @@ def _working_set(data: bytes) -> list[tuple[object, ...]]:
         raw = entry.raw.value if entry.raw is not None and entry.vr != "SQ" else None
         value = entry.element.value
         shown = len(value) if entry.vr == "SQ" else repr(value)
+        assert entry.uid == address_uid(entry.address)  # built from the sequence's uid, it is the address's
         rows.append((entry.address, entry.names, entry.vr, entry.creator, entry.filemeta, entry.uid, raw, shown))
     return rows
 

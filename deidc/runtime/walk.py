@@ -115,7 +115,12 @@ class Entry:
     def uid(self) -> str:
         """Return deid's uid string of this element."""
         if self._uid is None:
-            self._uid = address_uid(self.address)
+            up = self.up
+            address = self.address
+            if up is not None and up.address == address[:-2]:  # the sequence's uid, then the item and the tag
+                self._uid = f"{up.uid}__{address[-2]}__{tag_text(address[-1])}"
+            else:
+                self._uid = address_uid(address)
         return self._uid
 
     @property
