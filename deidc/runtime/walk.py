@@ -117,9 +117,11 @@ class Entry:
         if self._uid is None:
             up = self.up
             address = self.address
-            if up is not None and up.address == address[:-2]:  # the sequence's uid, then the item and the tag
+            if len(address) == 1:
+                self._uid = tag_text(address[0])
+            elif up is not None and up.address == address[:-2]:  # the sequence's uid, then the item and the tag
                 self._uid = f"{up.uid}__{address[-2]}__{tag_text(address[-1])}"
-            else:
+            else:  # an entry made without its sequence's entry
                 self._uid = address_uid(address)
         return self._uid
 
