@@ -4,8 +4,8 @@
 
 Each measurement runs in a fresh process (``--one``), so the CPU time of the pool's
 workers is that process's ``RUSAGE_CHILDREN`` once the pool has been closed and its
-workers reaped, and the parent's is its ``RUSAGE_SELF`` (the main thread plus the pool's
-feeding and result threads). The loop consumes results as ``deidc run`` does (the counts,
+workers reaped, and the parent's is its ``RUSAGE_SELF`` (the main thread, and the pool's
+threads in older versions). The loop consumes results as ``deidc run`` does (the counts,
 and the change records when ``--changes`` is given). Before and after each round, the
 speed-up that 2 processes get over 1 on pure CPU work (2.00× on an idle 2-core machine)
 says whether the machine was idle. ``--module head=FILE`` measures another ``batch.py``

@@ -1,10 +1,10 @@
 """Batches: a plan + many input files → written outputs and one :class:`FileResult` each.
 
 Files stream through: the inputs are read lazily and only a bounded window of files is
-in flight at once, so nothing grows with the size of a batch. A worker pool gets the
-plan once per worker and takes files a few at a time; results come back in input
-order. Every output is written through a temporary file and renamed into place; a file
-that fails is reported and the batch goes on.
+in flight at once, so nothing grows with the size of a batch. Worker processes get the
+plan once each and take files a few at a time; results come back in input order. Every
+output is written through a temporary file and renamed into place; a file that fails is
+reported and the batch goes on, even when it kills the worker process that had it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
-from multiprocessing.pool import AsyncResult
-from typing import Final
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Final
 
 import pydicom
 from pydicom.errors import InvalidDicomError
@@ -27,6 +27,9 @@ from pydicom.errors import InvalidDicomError
 from deidc.dicom.utils import write_atomic
 from deidc.plan import Plan
 from deidc.runtime import Change, Matcher, StepError, execute
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext, SpawnContext
 
 __all__ = ["CHANGE_KEYS", "BatchOptions", "FileResult", "iter_inputs", "run_batch"]
 
@@ -170,17 +173,19 @@ def _deferring_termination() -> Iterator[None]:
 
 #: files in the first task of each worker; each round of tasks (one per worker) doubles it
 _FIRST_CHUNK = 1
-#: the most files in one task: enough that the pool's per-task cost is small, few enough
-#: that the workers finish together and a result is never far behind its file
+#: the most files in one task: enough that the per-task cost is small, few enough that
+#: the workers finish together and a result is never far behind its file
 _MAX_CHUNK = 16
-#: tasks in flight per worker (queued or running): keeps every worker busy while the
-#: caller consumes results in order, and bounds what the batch holds at once
+#: tasks read from the inputs and not yet all yielded, per worker: keeps every worker busy
+#: while the caller consumes results in order, and bounds what the batch holds at once
 _AHEAD = 3
+#: tasks sent to one worker and not yet done (the one in hand and the next, already there)
+_DEPTH = 2
 
 
 @dataclass
 class _Worker:
-    """A pool worker's state, set once per process by the pool's initializer."""
+    """A pool worker's state, set once per process."""
 
     plan: Plan
     options: BatchOptions
@@ -190,15 +195,22 @@ class _Worker:
 _STATE: list[_Worker] = []  # the worker's state (empty in the parent)
 
 
-def _init_worker(plan: Plan, options: BatchOptions) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    _STATE[:] = [_Worker(plan, options, Matcher())]
+def _serve(conn: Connection, plan: Plan, options: BatchOptions, inherited: list[Connection]) -> None:
+    """A worker process: take tasks (a few files) from ``conn``, send back each file's result as soon as it is done.
 
-
-def _work(chunk: list[tuple[str, str]]) -> list[FileResult]:
-    """Process one task (a few files) in a worker; its results go back to the parent in one message."""
-    state = _STATE[0]
-    return [_process_safely(state.plan, path, relative, state.options, state.matcher) for path, relative in chunk]
+    File by file, the results of the files done are safe when the worker dies on a later
+    one, and the parent knows which file was in hand. ``inherited``: the parent's ends of
+    the pipes, copied here by ``fork``, closed so that each pipe has one reader and one
+    writer (a worker then sees the parent go, and the parent sees a worker die).
+    """
+    for other in inherited:
+        other.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
+    _STATE[:] = [state := _Worker(plan, options, Matcher())]
+    with contextlib.suppress(EOFError, OSError):  # the parent is gone (else it stops the worker with SIGTERM)
+        while True:
+            for path, relative in conn.recv():
+                conn.send(_process_safely(state.plan, path, relative, state.options, state.matcher))
 
 
 def _chunks(inputs: Iterable[tuple[str, str]], jobs: int) -> Iterator[list[tuple[str, str]]]:
@@ -212,31 +224,174 @@ def _chunks(inputs: Iterable[tuple[str, str]], jobs: int) -> Iterator[list[tuple
             size = min(2 * size, _MAX_CHUNK)
 
 
+@dataclass(slots=True)
+class _Slot:
+    """One input file of a parallel batch and, once it is back, its result."""
+
+    path: str
+    relative: str
+    result: FileResult | None = None
+
+
+def _death(exitcode: int | None) -> str:
+    """Say how a worker process ended, from its exit code (negative: the signal that killed it)."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+class _Process:
+    """A worker process, its pipe, and the tasks sent to it that are not done (files in order of work)."""
+
+    def __init__(self, context: ForkContext | SpawnContext, plan: Plan, options: BatchOptions,
+                 others: list[_Process]) -> None:
+        self.conn, child = context.Pipe()
+        inherited = [self.conn, *(other.conn for other in others)] if context.get_start_method() == "fork" else []
+        self.process = context.Process(target=_serve, args=(child, plan, options, inherited), daemon=True)
+        self.process.start()
+        child.close()  # the worker's end lives in the worker only: its death closes the pipe
+        self.tasks: deque[deque[_Slot]] = deque()
+
+    def send(self, task: list[_Slot]) -> bool:
+        """Give the worker a task; return False when the worker is gone."""
+        try:
+            self.conn.send([(slot.path, slot.relative) for slot in task])
+        except OSError:  # a broken pipe
+            return False
+        self.tasks.append(deque(task))
+        return True
+
+    def receive(self) -> bool:
+        """Take one result the worker has sent; return False when the worker is gone."""
+        try:
+            self._take(self.conn.recv())
+        except (EOFError, OSError):  # closed, or cut short by the worker's death
+            return False
+        return True
+
+    def _take(self, result: FileResult) -> None:
+        task = self.tasks[0]
+        task.popleft().result = result
+        if not task:
+            self.tasks.popleft()
+
+    def bury(self) -> list[list[_Slot]]:
+        """After the worker's death: take what it sent, fail the file it had in hand, return its other tasks."""
+        self.process.join()  # its end of the pipe is closed: what it sent is there, then the end
+        with contextlib.suppress(EOFError, OSError):
+            while self.conn.poll():
+                self._take(self.conn.recv())
+        self.conn.close()
+        if self.tasks:
+            slot = self.tasks[0].popleft()
+            slot.result = FileResult(slot.path, False, code="DEID403", reason=(
+                f"the worker process died while processing this file ({_death(self.process.exitcode)})"))
+        return [list(task) for task in self.tasks if task]
+
+
+class _Pool:
+    """Worker processes that replace one that dies; the tasks it had not done wait in :attr:`again`."""
+
+    def __init__(self, plan: Plan, options: BatchOptions) -> None:
+        self.context: ForkContext | SpawnContext = (
+            multiprocessing.get_context("fork") if hasattr(os, "fork") else multiprocessing.get_context("spawn"))
+        self.plan, self.options = plan, options
+        self.again: deque[list[_Slot]] = deque()  # tasks of a worker that died, to be sent again
+        self.workers: list[_Process] = []
+
+    def start(self, jobs: int) -> None:
+        """Start ``jobs`` workers."""
+        while len(self.workers) < jobs:
+            self.workers.append(_Process(self.context, self.plan, self.options, self.workers))
+
+    def idlest(self) -> _Process | None:
+        """Return the worker with the fewest tasks, if it has room for one more."""
+        worker = min(self.workers, key=lambda w: len(w.tasks))
+        return worker if len(worker.tasks) < _DEPTH else None
+
+    def send(self, worker: _Process, task: list[_Slot]) -> None:
+        """Give ``worker`` a task (if it is gone, the task waits in :attr:`again`)."""
+        if not worker.send(task):
+            self.again.appendleft(task)
+            self._replace(worker)
+
+    def collect(self) -> None:
+        """Wait for results or for the death of a worker, and take them."""
+        ready = wait([handle for w in self.workers for handle in (w.conn, w.process.sentinel)])
+        for worker in [w for w in self.workers if w.conn in ready or w.process.sentinel in ready]:
+            if worker.process.sentinel in ready or not worker.receive():
+                self._replace(worker)
+
+    def _replace(self, worker: _Process) -> None:
+        self.again.extend(worker.bury())
+        others = [w for w in self.workers if w is not worker]
+        self.workers[self.workers.index(worker)] = _Process(self.context, self.plan, self.options, others)
+
+    def stop(self) -> None:
+        """Stop the workers; one writing a file finishes it first."""
+        for worker in self.workers:
+            worker.process.terminate()
+        for worker in self.workers:
+            worker.process.join()
+            worker.conn.close()
+
+
+def _run_parallel(plan: Plan, inputs: Iterable[tuple[str, str]], options: BatchOptions,
+                  jobs: int) -> Generator[FileResult, None, None]:
+    """:func:`run_batch` with ``jobs`` worker processes (see there)."""
+    chunks = _chunks(inputs, jobs)
+    window: deque[list[_Slot]] = deque()  # tasks read from the inputs and not all yielded, in input order
+    yielded = 0  # results of window[0] yielded
+    pool = _Pool(plan, options)
+    try:
+        pool.start(jobs)
+        while True:
+            while (worker := pool.idlest()) is not None:
+                if pool.again:
+                    pool.send(worker, pool.again.popleft())
+                elif len(window) < _AHEAD * jobs and (chunk := next(chunks, None)) is not None:
+                    window.append([_Slot(path, relative) for path, relative in chunk])
+                    pool.send(worker, window[-1])
+                else:
+                    break
+            if not window:
+                return
+            head = window[0]
+            while yielded < len(head) and (result := head[yielded].result) is not None:
+                yielded += 1
+                yield result
+            if yielded == len(head):
+                window.popleft()
+                yielded = 0
+            else:
+                pool.collect()
+    finally:  # done, closed early, or an exception in the caller (Ctrl-C)
+        pool.stop()
+
+
 def run_batch(plan: Plan, inputs: Iterable[tuple[str, str]], options: BatchOptions,
               jobs: int = 1) -> Generator[FileResult, None, None]:
     """Process files (``(path, relative name)`` pairs) and yield one result per file, in input order.
 
-    ``inputs`` is consumed lazily, in the caller's thread: with ``jobs > 1`` at most three
-    tasks per worker (of 1 file at first, growing to 16) are read ahead of the results the
-    caller has taken, so memory does not grow with the number of files or with a slow
-    consumer. The workers (``fork`` where available) get the plan and options once, from
-    the pool's initializer; a task sends only its paths and its results come back as one
-    message. A file that fails, for whatever reason, is reported in its result and the
-    batch goes on. Closing the generator early, or an exception in the caller (Ctrl-C),
-    stops the workers; a file a worker is writing then is finished first, so no
-    temporary file is left behind.
+    With ``jobs > 1``, the files are processed by that many worker processes (``fork``
+    where available), which get the plan and options once, when they start; a task sends
+    a few paths (1 at first, growing to 16) and each file's result comes back as soon as
+    it is done. ``inputs`` is consumed lazily, in the caller's thread: at most three tasks
+    per worker are read ahead of the results the caller has taken, so memory does not grow
+    with the number of files or with a slow consumer. A file that fails, for whatever
+    reason, is reported in its result and the batch goes on; so is a file whose worker
+    process dies while processing it (a crash in a library, an out-of-memory kill): its
+    result is a DEID403 failure that says how the worker ended, the worker is replaced,
+    and the worker's other files are done again. Closing the generator early, or an
+    exception in the caller (Ctrl-C), stops the workers; a file a worker is writing then
+    is finished first, so no temporary file is left behind.
     """
     if jobs <= 1:
         matcher = Matcher()
         for path, relative in inputs:
             yield _process_safely(plan, path, relative, options, matcher)
         return
-    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(plan, options)) as pool:
-        chunks = _chunks(inputs, jobs)
-        pending: deque[AsyncResult[list[FileResult]]] = deque(
-            pool.apply_async(_work, (chunk,)) for chunk in islice(chunks, _AHEAD * jobs))
-        while pending:
-            done = pending.popleft().get()
-            pending.extend(pool.apply_async(_work, (chunk,)) for chunk in islice(chunks, 1))
-            yield from done
+    yield from _run_parallel(plan, inputs, options, jobs)
