@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final
 import pydicom
 from pydicom.errors import InvalidDicomError
 
-from deidc.dicom.utils import write_atomic
+from deidc.dicom.utils import remove_part_files, write_atomic
 from deidc.plan import Plan
 from deidc.runtime import Change, Matcher, StepError, execute
 
@@ -251,6 +251,7 @@ class _Process:
         self.conn, child = context.Pipe()
         inherited = [self.conn, *(other.conn for other in others)] if context.get_start_method() == "fork" else []
         self.process = context.Process(target=_serve, args=(child, plan, options, inherited), daemon=True)
+        self.output = None if options.dry_run else options.output  #: where its files are written
         self.process.start()
         child.close()  # the worker's end lives in the worker only: its death closes the pipe
         self.tasks: deque[deque[_Slot]] = deque()
@@ -289,6 +290,8 @@ class _Process:
             slot = self.tasks[0].popleft()
             slot.result = FileResult(slot.path, False, code="DEID403", reason=(
                 f"the worker process died while processing this file ({_death(self.process.exitcode)})"))
+            if self.output is not None and self.process.pid is not None:  # the file it was writing, if any
+                remove_part_files(os.path.dirname(os.path.join(self.output, slot.relative)) or ".", self.process.pid)
         return [list(task) for task in self.tasks if task]
 
 

@@ -224,3 +224,24 @@ def test_closing_a_batch_after_a_worker_died_stops_every_worker(
     written = list(out.glob("*"))
     assert len(written) < 199
     assert all(pydicom.dcmread(p).PatientID == "new-cookie-id" for p in written)
+
+
+def test_a_worker_killed_while_writing_leaves_no_temporary_file(
+    plan: Plan, cookies: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = pydicom.dataset.Dataset.save_as
+
+    def dying(self: pydicom.dataset.Dataset, filename: object, *args: object, **kwargs: object) -> None:
+        if "crash" in str(getattr(self, "filename", "")):  # the temporary file exists by now: die writing it
+            with open(tmp_path / "parts.txt", "a", encoding="utf-8") as handle:
+                handle.write(f"{filename}\n")
+            _kill()
+        real(self, filename, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pydicom.dataset.Dataset, "save_as", dying)
+    items = _files(cookies, tmp_path / "in", 12, {5: "crash.dcm", 9: "crash-2.dcm"})
+    out = tmp_path / "out"
+    results = _run(plan, items, BatchOptions(output=str(out), variables=VARIABLES))
+    parts = (tmp_path / "parts.txt").read_text().split()
+    assert len(parts) == 2 and all(Path(p).name.startswith(".deidc-") for p in parts)  # it did die mid-write
+    _check(results, items, out, {"crash.dcm": "killed by signal SIGKILL", "crash-2.dcm": "killed by signal SIGKILL"})

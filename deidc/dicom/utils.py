@@ -8,6 +8,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
+from typing import Final
 
 import pydicom
 from pydicom.dataset import Dataset, FileDataset
@@ -15,7 +16,7 @@ from pydicom.errors import InvalidDicomError
 
 from deidc.errors import InputError
 
-__all__ = ["dcmread", "get_files", "load_dicom", "save_dicom", "write_atomic"]
+__all__ = ["PART_PREFIX", "dcmread", "get_files", "load_dicom", "remove_part_files", "save_dicom", "write_atomic"]
 
 logger = logging.getLogger("deidc")
 
@@ -75,8 +76,14 @@ def load_dicom(dcm_file: str | os.PathLike[str] | Dataset, force: bool = True) -
         raise InputError(f"{path}: cannot read as DICOM: {error}") from error
 
 
+#: how the temporary file of :func:`write_atomic` starts: then the writer's pid, ``-``, and a random part
+PART_PREFIX: Final = ".deidc-"
+
+
 def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool:
     """Write ``dataset`` to ``target`` through a temporary file in the same folder.
+
+    The temporary file is ``.deidc-PID-RANDOM.part`` (PID: the writing process's).
 
     Returns False (and writes nothing) when ``target`` exists and ``overwrite`` is off.
     A failed write leaves no partial file behind.
@@ -84,7 +91,8 @@ def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool
     folder = os.path.dirname(os.path.abspath(target))
     if not overwrite and os.path.exists(target):
         return False
-    handle, temporary = tempfile.mkstemp(prefix=".deidc-", suffix=".part", dir=folder)
+    # the writer's pid in the name: if the process dies mid-write, whoever ran it can remove its file
+    handle, temporary = tempfile.mkstemp(prefix=f"{PART_PREFIX}{os.getpid()}-", suffix=".part", dir=folder)
     os.close(handle)
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it owner-only; outputs follow the umask
@@ -104,6 +112,29 @@ def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool
         if os.path.exists(temporary):
             os.unlink(temporary)
     return True
+
+
+def remove_part_files(folder: str, pid: int) -> list[str]:
+    """Remove the temporary files that process ``pid`` left in ``folder`` (it died writing); return their paths.
+
+    Only for a process that is known to be gone: the files of a live writer would vanish
+    under it.
+    """
+    prefix = f"{PART_PREFIX}{pid}-"
+    removed: list[str] = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".part"):
+            path = os.path.join(folder, name)
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+            removed.append(path)
+    return removed
 
 
 @functools.cache
