@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
 
-from deidc.plan import ActionKind, Plan, SelectFields, Step, ValueList
+from deidc.plan import ActionKind, Plan, SelectFields, SelectValues, Step, ValueList
 from deidc.runtime import actions
 from deidc.runtime.actions import Edit, Remove, SetValue
 from deidc.runtime.field import DicomField
 from deidc.runtime.groups import extract_fields, extract_values, line_entries
-from deidc.runtime.listmatch import ascii_safe, charset_terms, text_codec
+from deidc.runtime.listmatch import TextIndex, ascii_safe, charset_terms, text_codec, values_test
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.values import ValueProblem
 from deidc.runtime.walk import DEFAULT_SKIP, Entry, private_creator, walk
@@ -193,6 +193,8 @@ class _Run:
         self.found: dict[str, list[Entry]] = {}  #: the entries each %fields list found
         self.origins: dict[int, str] = {}  #: ``path:line`` of each step, by id
         self.initial = len(entries)  #: entries after this many were created by ADD
+        self.changed: list[Entry] = []  #: every entry a step changed, in order (with repeats)
+        self.text_index: TextIndex | None = None  #: the raw text values, once a values: list needs them
         terms = charset_terms(entries) if index.dynamic else None  # the character sets, for values: lists
         self.ascii_text = terms is not None and ascii_safe(entries, terms)
         self.codec = text_codec(entries, terms) if terms is not None and self.ascii_text else None
@@ -241,6 +243,15 @@ class _Run:
             if isinstance(listed, Mapping):  # the list (by uid): what it found, then what ADD made at those uids
                 chosen = [e for e in self.found[selector.name] if e.live]
                 return chosen + [e for e in self.entries[self.initial:] if e.live and e.uid in listed]
+        if isinstance(selector, SelectValues) and self.ascii_text:
+            test = values_test(self.lookup.get(selector.name), True, self.codec)
+            if test is None:
+                return []
+            if self.text_index is None:
+                self.text_index = TextIndex(self.entries)
+            indexed = self.text_index.select(test, self.entries, self.changed)
+            if indexed is not None:
+                return indexed
         return self.matcher.select(selector, self.entries, self.lookup, self.ascii_text, self.codec)
 
     def _decide(self, step: Step, entry: Entry) -> Edit:
@@ -313,6 +324,7 @@ class _Run:
         return text
 
     def _record(self, entry: Entry, step: Step, before: object, after: object) -> None:
+        self.changed.append(entry)
         self.changes.append(Change(entry.uid, entry.names[-1], step.action.value, self._origin(step), before, after,
                                    entry.address, entry.vr, entry.filemeta))
 

@@ -31,6 +31,7 @@ Everything else (decoded elements, other VRs, other character sets) is decoded a
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import struct
@@ -105,6 +106,15 @@ def _join(values: list[str]) -> re.Pattern[bytes]:
 
 
 @functools.lru_cache(maxsize=256)
+def _needles(values: tuple[str, ...]) -> tuple[bytes, ...] | None:
+    """Return a list's values as lower-case ASCII bytes, as ``raw_one`` searches them (None: no such test)."""
+    usable = [v for v in values if v and _can_match_ascii(v)]
+    if not all(v.isascii() for v in usable):
+        return None
+    return tuple(sorted({v.encode("ascii").lower() for v in usable}))
+
+
+@functools.lru_cache(maxsize=256)
 def _bytes_regexes(values: tuple[str, ...]) -> tuple[re.Pattern[bytes] | None, re.Pattern[bytes] | None]:
     """Return the tests on raw ASCII bytes of one value and of several values (None: no such test)."""
     usable = [v for v in values if v and _can_match_ascii(v)]  # the others cannot be found in ASCII text
@@ -118,7 +128,7 @@ def _bytes_regexes(values: tuple[str, ...]) -> tuple[re.Pattern[bytes] | None, r
 class ValuesTest:
     """The test of one ``values:`` list (its values as found in one file)."""
 
-    __slots__ = ("codec", "raw_one", "raw_several", "regex", "several_ok")
+    __slots__ = ("codec", "needles", "raw_one", "raw_several", "regex", "several_ok")
 
     def __init__(self, values: Sequence[object], ascii_text: bool, codec: str | None = None) -> None:
         """Compile the list's values.
@@ -130,6 +140,8 @@ class ValuesTest:
         self.regex = _text_regex(strings)  #: the test on decoded text
         #: the tests on raw ASCII bytes holding one value, and several values (None: decode instead)
         self.raw_one, self.raw_several = _bytes_regexes(strings) if ascii_text else (None, None)
+        #: what ``raw_one`` finds, as lower-case bytes (for :class:`TextIndex`); None when it is None
+        self.needles = _needles(strings) if self.raw_one is not None else None
         self.codec = codec if ascii_text else None  #: decodes non-ASCII raw text as pydicom does
         #: no value can straddle two values in pydicom's text of several
         self.several_ok = not any(v and _UNSAFE_IN_SEVERAL.search(v) for v in strings)
@@ -181,6 +193,103 @@ class ValuesTest:
         return self.regex.search(str(value)) is not None
 
 
+class TextIndex:
+    """One file's raw ASCII texts and raw numbers, joined, so that a list is searched in one pass.
+
+    Built once per file (when its first ``values:`` step runs) from the working set of
+    that moment: the bytes of each undecoded ASCII text element (one value; or several,
+    without control characters, which ``raw_several`` searches as ``raw_one`` does when
+    it exists), and the text of each number of each undecoded binary-number element
+    (``str`` of what :mod:`struct` unpacks, as :meth:`ValuesTest.matches` tests them).
+    A list whose test on raw ASCII bytes exists (``raw_one``: its values that can match
+    ASCII text are all ASCII) then searches the joined bytes once. Only the elements with
+    a hit, the elements not indexed (other VRs, non-ASCII or decoded values; several text
+    values when the list has no ``raw_several``), those a step has changed since, and
+    those made later are tested one by one. Every other element is unchanged and has no
+    hit, so :meth:`ValuesTest.matches` would reject it on that same search: the answer
+    is the same, without the per-element work.
+    """
+
+    __slots__ = ("blob", "owners", "positions", "rest", "several", "size", "starts")
+
+    #: joins the values; no list value that can be searched on bytes contains it
+    SEPARATOR: Final = b"\x00"
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        """Index the raw ASCII text and number elements of a working set."""
+        parts: list[bytes] = []
+        self.starts: list[int] = []  #: where each indexed value starts in :attr:`blob`
+        self.owners: list[Entry] = []  #: the entry of each indexed value
+        self.rest: list[Entry] = []  #: the entries tested one by one (those that may match otherwise)
+        #: indexed entries of several ASCII text values: tested one by one when a list has no ``raw_several``
+        self.several: list[Entry] = []
+        offset = 0
+        for entry in entries:
+            vr = entry.vr
+            if vr == "SQ":
+                continue  # a sequence never matches
+            raw = entry.raw
+            if raw is not None:
+                value = raw.value
+                if not value:
+                    continue  # an empty raw value never matches
+                texts: Sequence[bytes] | None = None
+                if vr in TEXT_VRS:
+                    if value.isascii():
+                        if b"\\" not in value:
+                            texts = (value,)
+                        elif _CONTROL.search(value.rstrip(b"\x00 ")) is None:
+                            self.several.append(entry)  # found by raw_several as by raw_one, if it exists
+                            texts = (value,)
+                elif vr in NUMBER_FORMATS and len(value) % _SIZES[vr] == 0:
+                    order = "<" if raw.is_little_endian else ">"  # each number's text, as matches() tests it
+                    numbers = struct.unpack(f"{order}{len(value) // _SIZES[vr]}{NUMBER_FORMATS[vr]}", value)
+                    texts = [str(number).encode("ascii") for number in numbers]
+                if texts is not None:
+                    for text in texts:
+                        self.starts.append(offset)
+                        self.owners.append(entry)
+                        parts.append(text)
+                        offset += len(text) + 1
+                    continue
+            self.rest.append(entry)
+        #: the indexed values, each followed by the separator, in lower case (as ``raw_one`` ignores case)
+        self.blob = self.SEPARATOR.join(parts).lower()
+        self.size = len(entries)  #: entries at this position and later were made after the index
+        self.positions = {id(entry): position for position, entry in enumerate(entries)}
+
+    def select(self, test: ValuesTest, entries: Sequence[Entry], changed: Iterable[Entry]) -> list[Entry] | None:
+        """Return the live entries the list selects, in working-set order (None: test one by one instead).
+
+        ``entries``: the working set now (the indexed one, then any made since);
+        ``changed``: every entry a step has changed since the index was built.
+        """
+        needles = test.needles
+        if needles is None or any(self.SEPARATOR in needle for needle in needles):
+            return None
+        chosen: dict[int, Entry] = {}
+        blob, starts, owners = self.blob, self.starts, self.owners
+        for needle in needles:  # bytes.find: the case-insensitive search of raw_one, on the lower-case bytes
+            at = blob.find(needle)
+            while at >= 0:
+                index = bisect.bisect_right(starts, at) - 1
+                owner = owners[index]
+                chosen[id(owner)] = owner
+                at = blob.find(needle, starts[index + 1]) if index + 1 < len(starts) else -1
+        for entry in self.rest:
+            chosen[id(entry)] = entry
+        if test.raw_several is None:  # several values are not searched on their bytes for this list
+            for entry in self.several:
+                chosen[id(entry)] = entry
+        for entry in changed:
+            chosen[id(entry)] = entry
+        for entry in entries[self.size:]:
+            chosen[id(entry)] = entry
+        positions, size = self.positions, self.size
+        ordered = sorted(chosen.values(), key=lambda e: positions.get(id(e), size))
+        return [e for e in ordered if e.live and test.matches(e)]
+
+
 def values_test(values: object, ascii_text: bool, codec: str | None = None) -> ValuesTest | None:
     """Return the test of a computed ``values:`` list, or None when it can match nothing."""
     if not isinstance(values, Sequence) or isinstance(values, str) or not values:
@@ -188,5 +297,6 @@ def values_test(values: object, ascii_text: bool, codec: str | None = None) -> V
     return ValuesTest(values, ascii_text, codec)
 
 
-__all__ = ["ASCII_SAFE_CHARSETS", "CHARSET_VRS", "NUMBER_FORMATS", "SIMPLE_CODECS", "TEXT_VRS", "ValuesTest",
+__all__ = ["ASCII_SAFE_CHARSETS", "CHARSET_VRS", "NUMBER_FORMATS", "SIMPLE_CODECS", "TEXT_VRS", "TextIndex",
+           "ValuesTest",
            "ascii_safe", "charset_terms", "text_codec", "values_test"]

@@ -1,0 +1,163 @@
+"""A ``values:`` list searched through the file's index (``TextIndex``) selects what testing each element selects.
+
+The runtime joins a file's raw ASCII texts and numbers once and searches each list in
+one pass (``deidc.runtime.listmatch.TextIndex``), testing one by one only the elements
+that may match otherwise. A missed element would keep an identifier in the output, so
+these tests compare the two on generated datasets, with lists drawn from the datasets'
+own values, before and after elements are changed, removed and added.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import pydicom
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydicom.dataset import Dataset
+
+from deidc.compiler import compile_recipe
+from deidc.runtime import execute, listmatch
+from deidc.runtime.actions import SetValue, set_value
+from deidc.runtime.listmatch import TextIndex, ValuesTest, ascii_safe, text_codec
+from deidc.runtime.walk import Entry, walk
+from deidc.testing import datasets
+
+
+def _with_numbers(dataset: Dataset, numbers: list[int], reals: list[float], codes: list[str]) -> Dataset:
+    """Add binary numbers, several-valued text and a character set to a generated dataset."""
+    block = dataset.private_block(0x0041, "DEIDC INDEX TEST", create=True)
+    if numbers:
+        block.add_new(0x01, "UL", numbers)
+        block.add_new(0x02, "SS", [n % 30000 - 15000 for n in numbers])
+    if reals:
+        block.add_new(0x03, "FD", reals)
+    if codes:
+        dataset.ImageType = codes
+    return dataset
+
+
+def _raw(dataset: Dataset, little: bool) -> Dataset:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pydicom.dcmwrite(buffer, dataset, implicit_vr=False, little_endian=little)
+        return pydicom.dcmread(io.BytesIO(buffer.getvalue()), force=True)
+
+
+#: values set in the tests are often invalid for their VR: pydicom's warnings say so, and do not matter here
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+_texts = st.text(alphabet="abcdeXYZ019.^-_ \\'[]\x00", min_size=1, max_size=5)
+
+
+@st.composite
+def _cases(draw: st.DrawFn) -> tuple[Dataset, list[list[str]], list[int]]:
+    dataset = draw(datasets(max_depth=2))
+    dataset = _with_numbers(dataset, draw(st.lists(st.integers(0, 2**32 - 1), max_size=3)),
+                            draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False, width=64), max_size=2)),
+                            draw(st.lists(st.sampled_from(["ORIGINAL", "PRIMARY", "AXIAL", "DERIVED"]), max_size=3)))
+    found = [str(e.value) for e in dataset.iterall() if e.VR != "SQ" and e.value not in (None, b"", "")]
+    piece = st.sampled_from(found or ["none"]).flatmap(
+        lambda text: st.tuples(st.integers(0, len(text)), st.integers(1, 6), st.booleans()).map(
+            lambda t: text[t[0]:t[0] + t[1]].upper() if t[2] else text[t[0]:t[0] + t[1]]))
+    lists = draw(st.lists(st.lists(st.one_of(piece, _texts), min_size=1, max_size=4), min_size=1, max_size=3))
+    changes = draw(st.lists(st.integers(0, 10_000), max_size=6))
+    return _raw(dataset, draw(st.booleans())), lists, changes
+
+
+def _one_by_one(test: ValuesTest, entries: list[Entry]) -> list[Entry]:
+    return [e for e in entries if e.live and test.matches(e)]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_cases())
+def test_the_index_selects_what_testing_each_element_selects(case: tuple[Dataset, list[list[str]], list[int]]) -> None:
+    dataset, lists, changes = case
+    entries = list(walk(dataset))
+    codec = text_codec(entries) if ascii_safe(entries) else None
+    index = TextIndex(entries)
+    changed: list[Entry] = []
+    for round_, values in enumerate(lists):
+        test = ValuesTest(values, True, codec)
+        selected = index.select(test, entries, changed)
+        expected = _one_by_one(test, entries)
+        assert selected is None or selected == expected, (values, [e.uid for e in expected])
+        for number in changes[round_::len(lists)]:  # change some elements between lists, as steps do
+            entry = entries[number % len(entries)]
+            if not entry.live or entry.vr == "SQ":
+                continue
+            if number % 3 == 0:
+                del entry.parent[entry.tag]
+                entry.alive = False
+            else:
+                value = values[0].replace("\x00", "") or "x"
+                try:
+                    set_value(entry, SetValue(value if entry.vr not in listmatch.NUMBER_FORMATS else number))
+                except (ValueError, TypeError, OverflowError):
+                    continue
+            changed.append(entry)
+
+
+def test_a_list_with_the_separator_is_tested_element_by_element() -> None:
+    dataset = _raw(_with_numbers(Dataset(), [1], [], []), True)
+    entries = list(walk(dataset))
+    assert TextIndex(entries).select(ValuesTest(["a\x00b"], True), entries, []) is None
+
+
+def test_elements_made_after_the_index_are_tested() -> None:
+    dataset = Dataset()
+    dataset.PatientName = "Doe^Jane"
+    dataset = _raw(dataset, True)
+    entries = list(walk(dataset))
+    index = TextIndex(entries)
+    dataset.PatientID = "JANE-1"  # as ADD makes it: decoded, after the indexed ones
+    entries.append(Entry((0x00100020,), dataset["PatientID"], dataset, ("PatientID",), False, None))
+    assert [e.uid for e in index.select(ValuesTest(["jane"], True), entries, []) or []] == [
+        "(0010,0010)", "(0010,0020)"]
+
+
+RECIPE = """FORMAT dicom
+%values names
+FIELD PatientName
+FIELD startswith:Referring
+SPLIT PatientID by="-";minlength=2
+%values codes
+FIELD ImageType
+FIELD select:vr:UL
+%header
+ADD PatientComments Doe
+REPLACE values:names ANON
+BLANK values:codes
+REMOVE values:names
+REPLACE values:codes 0
+"""
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_cases())
+def test_runs_write_the_same_file_with_and_without_the_index(case: tuple[Dataset, list[list[str]], list[int]]) -> None:
+    dataset = case[0]
+    plan = compile_recipe(RECIPE, path="<values>").plan
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    data = buffer.getvalue()
+
+    def run() -> tuple[bytes, list[tuple[str, str, object]]]:
+        copy = pydicom.dcmread(io.BytesIO(data), force=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = execute(plan, copy, {}, record_values=False, reuse_raw=True)
+            out = io.BytesIO()
+            copy.save_as(out)
+        return out.getvalue(), [(c.uid, c.action, c.after) for c in result.changes]
+
+    indexed = run()
+    original = TextIndex.select
+    TextIndex.select = lambda self, test, entries, changed: None  # type: ignore[method-assign]
+    try:
+        assert indexed == run()
+    finally:
+        TextIndex.select = original  # type: ignore[method-assign]
