@@ -44,6 +44,19 @@ INLINE = {
     "private": "FORMAT dicom\n%header\nREMOVE contains:ACME\nREPLACE endswith:Comments none\n",
     "values": "FORMAT dicom\n%values names\nFIELD PatientName\nFIELD PatientID\n%header\n"
               "REPLACE values:names nobody\n",
+    # edits inside items, then the sequence blanked or removed: the edits go with it
+    "edit-then-blank": "FORMAT dicom\n%header\nREMOVE ReferencedSOPInstanceUID\nBLANK ReferencedStudySequence\n"
+                       "REPLACE CodeValue X\nBLANK ConceptCodeSequence\nBLANK SourceImageSequence\n",
+    "edit-then-remove": "FORMAT dicom\n%header\nREPLACE ReferencedSOPClassUID 1.2\nREMOVE ReferencedStudySequence\n"
+                        "REMOVE CodeMeaning\nREMOVE ProcedureCodeSequence\n",
+    # edits, then a value read in the same tree (the items become datasets with the edits made)
+    "edit-then-read": "FORMAT dicom\n%values names\nFIELD PatientName\n%header\nREMOVE CodingSchemeDesignator\n"
+                      "REPLACE RequestedProcedureID RP9\nREPLACE values:names nobody\nJITTER endswith:Date 3\n",
+    # new text in the character set of the file, and after the file's character set is changed
+    "text": "FORMAT dicom\n%header\nREPLACE RequestedProcedureDescription \u00c7a va\n"
+            "REPLACE CodeMeaning d\u00e9j\u00e0\n",
+    "charset": "FORMAT dicom\n%header\nREPLACE SpecificCharacterSet ISO_IR 192\n"
+               "REPLACE RequestedProcedureDescription \u00c7a va\nREMOVE CodeValue\n",
 }
 VARIABLES = {"id": "ID-1", "source_id": "SRC-1", "entity_id": "E1", "item_id": "I1",
              "entity_timestamp": "20200101", "item_timestamp": "20200101"}
@@ -75,11 +88,11 @@ def _without_raw_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rawseq, "read_items", lambda raw: None)
 
 
-def _working_set(data: bytes) -> list[tuple[object, ...]]:
+def _working_set(data: bytes, defer: bool = False) -> list[tuple[object, ...]]:
     """The walk's entries, with everything a selector or an action may read, values decoded."""
     dataset = _read(data)
     rows = []
-    for entry in walk(dataset):
+    for entry in walk(dataset, defer=defer):
         # a sequence read here keeps its raw form as well (no action reads a sequence's raw value)
         raw = entry.raw.value if entry.raw is not None and entry.vr != "SQ" else None
         value = entry.element.value
@@ -89,17 +102,24 @@ def _working_set(data: bytes) -> list[tuple[object, ...]]:
     return rows
 
 
-def _written(data: bytes, recipe: str) -> tuple[bytes, list[tuple[object, ...]]]:
+def _written(data: bytes, recipe: str, record_values: bool = True) -> tuple[object, list[tuple[object, ...]]]:
+    """Run a recipe and write the file; return what is read back from it, element by element, and the changes.
+
+    (Not the bytes: an element no step changed may be written as it was read, or as
+    pydicom writes its decoded value, e.g. without a private creator's padding.)
+    """
     text = INLINE[recipe] if recipe in INLINE else RECIPES[recipe].read_text()
     plan = compile_recipe(text, path=recipe).plan
     dataset = _read(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = execute(plan, dataset, dict(VARIABLES), record_values=True, reuse_raw=True)
+        result = execute(plan, dataset, dict(VARIABLES), record_values=record_values, reuse_raw=True)
         buffer = io.BytesIO()
         dataset.save_as(buffer)
-    return buffer.getvalue(), [(c.uid, c.keyword, c.action, c.origin, repr(c.before), repr(c.after))
-                               for c in result.changes]
+        again = _read(buffer.getvalue())
+        content = (again.file_meta.to_json_dict(), again.to_json_dict())
+    return content, [(c.uid, c.keyword, c.action, c.origin, repr(c.before), repr(c.after))
+                     for c in result.changes]
 
 
 def _item(private: str | None = None, undefined: bool = False, **values: object) -> Dataset:
@@ -132,7 +152,8 @@ def _edge_file(transfer_syntax: str) -> bytes:
         _item(private="Caf\xe9 Systems", ScheduledProcedureStepID="SPS1"),  # a creator that is not ASCII
     ])
     nested = Sequence([_item(CodeValue="T-1", CodeMeaning="Doe^Jane chest")])
-    dataset.ProcedureCodeSequence = Sequence([_item(CodingSchemeDesignator="SRT", ConceptCodeSequence=nested)])
+    dataset.ProcedureCodeSequence = Sequence([_item(CodingSchemeDesignator="SRT", ConceptCodeSequence=nested,
+                                                    CodeMeaning="Poumon \xe9tendu")])  # Latin-1 text
     undefined = Sequence([_item(CodeValue="U-1", CodeMeaning="undefined length")])
     dataset.AnatomicRegionSequence = Sequence([_item(CodeValue="A-1", PrimaryAnatomicStructureSequence=undefined)])
     dataset.AnatomicRegionSequence[0]["PrimaryAnatomicStructureSequence"].is_undefined_length = True
@@ -181,7 +202,7 @@ def _check_items(data: bytes) -> int:
         holder[raw.tag] = raw
         converted = holder[raw.tag].value
         assert len(items) == len(converted)
-        for members, item in zip(items, converted, strict=True):
+        for (members, _), item in zip(items, converted, strict=True):
             assert [tag for tag, _ in members] == [int(tag) for tag in _tags(item)]
             as_read = [item.get_item(tag, keep_deferred=True) for tag in _tags(item)]  # an empty value not decoded
             assert [element for _, element in members] == as_read
@@ -202,7 +223,7 @@ def test_a_truncated_or_malformed_sequence_is_left_to_pydicom() -> None:
         if items is not None:  # still well-formed by chance: then it must be pydicom's reading
             holder = Dataset()
             holder[raw.tag] = changed
-            assert [[e for _, e in m] for m in items] == [
+            assert [[e for _, e in m.members] for m in items] == [
                 [i.get_item(t, keep_deferred=True) for t in _tags(i)] for i in holder[raw.tag].value]
 
 
@@ -211,6 +232,7 @@ def test_the_working_set_is_the_same_as_when_pydicom_reads_every_sequence(
         source: str, monkeypatch: pytest.MonkeyPatch) -> None:
     data = EDGE[source] if source in EDGE else _file_bytes(source)
     raw_read = _working_set(data)
+    assert _working_set(data, defer=True) == raw_read  # values decoded without converting the items
     _without_raw_reading(monkeypatch)
     assert raw_read == _working_set(data)
 
@@ -220,9 +242,11 @@ def test_the_working_set_is_the_same_as_when_pydicom_reads_every_sequence(
 def test_runs_write_the_same_file_as_when_pydicom_reads_every_sequence(
         recipe: str, source: str, monkeypatch: pytest.MonkeyPatch) -> None:
     data = EDGE[source] if source in EDGE else _file_bytes(source)
-    raw_read = _written(data, recipe)
-    _without_raw_reading(monkeypatch)
-    assert raw_read == _written(data, recipe)
+    for record_values in (True, False):  # reading the old values decodes elements: edits may not wait then
+        raw_read = _written(data, recipe, record_values)
+        with monkeypatch.context() as patched:
+            patched.setattr(rawseq, "read_items", lambda raw: None)
+            assert raw_read == _written(data, recipe, record_values)
 
 
 def _encoded(dataset: Dataset, little: bool) -> bytes:
@@ -239,9 +263,79 @@ def test_generated_datasets_walk_and_run_the_same_either_way(dataset: Dataset, l
     data = _encoded(dataset, little)
     _check_items(data)
     raw_read = _working_set(data), _written(data, "private"), _written(data, "values")
+    assert _working_set(data, defer=True) == raw_read[0]
     original = rawseq.read_items
     rawseq.read_items = lambda raw: None  # type: ignore[assignment]
     try:
         assert raw_read == (_working_set(data), _written(data, "private"), _written(data, "values"))
     finally:
         rawseq.read_items = original
+
+
+def _plan(text: str):  # type: ignore[no-untyped-def]
+    return compile_recipe(text, path="<recipe>").plan
+
+
+def test_edits_inside_unread_sequences_are_written_into_their_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = EDGE[ExplicitVRLittleEndian]
+    recipe = "deep"
+    dataset = _read(data)
+    execute(_plan(INLINE[recipe]), dataset, dict(VARIABLES), record_values=False, reuse_raw=True)
+    for keyword in ("ReferencedStudySequence", "ProcedureCodeSequence"):  # changed inside, never converted
+        stored = dataset.get_item(keyword)
+        assert isinstance(stored, RawDataElement) and stored.length == len(stored.value)
+    assert dataset.ReferencedStudySequence[0].ReferencedSOPInstanceUID == "1.2.3"
+    assert dataset.ProcedureCodeSequence[0].ConceptCodeSequence[0].CodeMeaning == ""
+    made = _written(data, recipe)
+    monkeypatch.setattr(rawseq, "rebuild", lambda *args, **kwargs: None)  # the bytes cannot be rebuilt
+    assert _written(data, recipe) == made
+    monkeypatch.setattr(rawseq, "read_items", lambda raw: None)
+    assert _written(data, recipe) == made
+
+
+def test_a_recipe_that_calls_a_function_makes_every_edit_in_the_dataset_at_once() -> None:
+    seen: list[object] = []
+
+    def look(item: object, value: object, field: object, dicom: Dataset) -> str:
+        seen.append([len(i) for i in dicom.ReferencedStudySequence])  # what the steps before left
+        return "X"
+
+    dataset = _read(EDGE[ExplicitVRLittleEndian])
+    plan = _plan("FORMAT dicom\n%header\nREMOVE ReferencedSOPClassUID\nREPLACE PatientID func:look\n")
+    execute(plan, dataset, {"look": look}, record_values=False, reuse_raw=True)
+    assert seen == [[1, 1, 0]]
+
+
+def test_a_value_decoded_from_an_unread_item_is_the_one_pydicom_decodes() -> None:
+    dataset = _read(EDGE[ExplicitVRLittleEndian])
+    entries = [e for e in walk(dataset, defer=True) if e.names == ("ProcedureCodeSequence", "CodeMeaning")]
+    assert len(entries) == 1 and entries[0].element.value == "Poumon \xe9tendu" and entries[0].detached
+    assert isinstance(dataset.get_item("ProcedureCodeSequence"), RawDataElement)  # still unread
+    assert dataset.ProcedureCodeSequence[0].CodeMeaning == "Poumon \xe9tendu"
+
+
+CHARSETS = [("ISO_IR 192", "Gr\u00fc\u00dfe \u65e5\u672c"), ("ISO_IR 144", "\u041f\u0435\u0442\u0440\u043e\u0432"),
+            ("ISO_IR 100", "Poumon \xe9tendu"), (None, "plain")]
+
+
+@pytest.mark.parametrize(("charset", "text"), CHARSETS)
+def test_text_in_an_unread_item_is_decoded_in_the_files_character_set(charset: str | None, text: str) -> None:
+    dataset = Dataset()
+    if charset is not None:
+        dataset.SpecificCharacterSet = charset
+    dataset.ProcedureCodeSequence = Sequence([_item(CodeMeaning=text, CodeValue="C-1")])
+    dataset.file_meta = FileMetaDataset()
+    dataset.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    buffer = io.BytesIO()
+    pydicom.dcmwrite(buffer, dataset, implicit_vr=False, little_endian=True)
+    data = buffer.getvalue()
+    read = _read(data)
+    entry = next(e for e in walk(read, defer=True) if e.names == ("ProcedureCodeSequence", "CodeMeaning"))
+    assert entry.element.value == text and entry.detached
+    plan = _plan(f"FORMAT dicom\n%header\nREPLACE CodeValue {text}\nREMOVE CodingSchemeDesignator\n")
+    execute(plan, read, {}, record_values=False, reuse_raw=True)
+    assert isinstance(read.get_item("ProcedureCodeSequence"), RawDataElement)  # written into the bytes
+    out = io.BytesIO()
+    read.save_as(out)
+    again = _read(out.getvalue())
+    assert (again.ProcedureCodeSequence[0].CodeValue, again.ProcedureCodeSequence[0].CodeMeaning) == (text, text)

@@ -17,6 +17,7 @@ from pydicom.dataset import Dataset
 
 from deidc.plan import ActionKind, Selector, SelectPrivate, SelectTag, Step, ValueLiteral
 from deidc.runtime.dates import NotADate, shift
+from deidc.runtime.rawseq import Tree
 from deidc.runtime.values import ValueProblem, resolve
 from deidc.runtime.walk import Entry
 
@@ -105,18 +106,17 @@ def decide(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[st
     return ACTIONS[step.action](step, entry, dataset, lookup, field)
 
 
-def set_value(entry: Entry, edit: SetValue) -> None:
+def set_value(entry: Entry, edit: SetValue) -> Tree | None:
     """Give an element the value of an edit (the runtime's only write of a value).
 
     An element still in its raw, unread form is replaced by a new element: its old
-    value is never decoded.
+    value is never decoded. Returns the tree whose bytes will hold the new element, when
+    the element is in a sequence item still read as bytes (see :meth:`Entry.put`).
     """
-    if entry.is_raw and entry.vr not in ("SQ", "UN"):
-        element = DataElement(entry.tag, entry.vr, edit.value)
-        entry.parent[entry.tag] = element
-        entry.set_element(element)
-    else:
-        entry.element.value = edit.value
+    if (entry.is_raw or entry.detached) and entry.vr not in ("SQ", "UN"):
+        return entry.put(DataElement(entry.tag, entry.vr, edit.value))
+    entry.element.value = edit.value
+    return None
 
 
 def dictionary_vr(tag: int) -> str:

@@ -9,7 +9,6 @@ this module carries out their edits.
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from deidc.runtime.actions import Edit, Remove, SetValue
 from deidc.runtime.field import DicomField
 from deidc.runtime.groups import extract_fields, extract_values, line_entries
 from deidc.runtime.listmatch import TextIndex, ascii_safe, charset_terms, text_codec, values_test
+from deidc.runtime.rawseq import Tree
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.values import ValueProblem
 from deidc.runtime.walk import DEFAULT_SKIP, Entry, private_creator, walk
@@ -81,7 +81,12 @@ def execute(
     (undecoded) wherever nothing changed: sequences with no change inside them, and
     elements decoded only to be read. Writing the dataset is then as fast as writing
     an unchanged one there. The entries of the result then no longer point into those
-    sequences, so this is for a dataset that is written and dropped (a batch).
+    sequences, so this is for a dataset that is written and dropped (a batch). Then
+    also (unless a step calls one of the caller's functions, which get the dataset)
+    the elements inside sequences still read as bytes are read and edited without
+    converting the sequences, whose bytes are rebuilt with the edits at the end
+    (:class:`~deidc.runtime.rawseq.Tree`): a blanked element there reads back as
+    pydicom reads an empty value from a file.
     """
     matcher = matcher or Matcher()
     if strip_sequences:
@@ -91,7 +96,8 @@ def execute(
     if remove_private:
         dataset.remove_private_tags()
     index = matcher.index(plan)
-    entries = _working_set(index, dataset, matcher, frozenset() if disable_skip else skip)
+    entries = _working_set(index, dataset, matcher, frozenset() if disable_skip else skip,
+                           defer=reuse_raw and not index.calls_functions)
     groups: dict[str, object] = {}
     selected = line_entries(index, entries, matcher)
     start = 0
@@ -113,8 +119,9 @@ def execute(
     return Execution([e for e in run.entries if e.live], groups, run.changes)
 
 
-def _working_set(index: PlanIndex, dataset: Dataset, matcher: Matcher, skip: frozenset[str]) -> list[Entry]:
-    everything = list(walk(dataset, skip))
+def _working_set(index: PlanIndex, dataset: Dataset, matcher: Matcher, skip: frozenset[str],
+                 defer: bool) -> list[Entry]:
+    everything = list(walk(dataset, skip, defer=defer))
     if not index.keep_static and not index.keep_dynamic:
         return everything
     kept_tags: set[int] = set()
@@ -150,7 +157,7 @@ def _reuse_raw(run: _Run) -> None:
     restored: set[int] = set()
     for entry in run.entries[:run.initial]:
         source = entry.source
-        if source is None or entry.is_raw or not entry.alive or entry.address in changed:
+        if source is None or entry.is_raw or entry.detached or not entry.alive or entry.address in changed:
             continue
         if entry.up is not None and (id(entry.up) in restored or not entry.up.alive or entry.up.cleared):
             continue
@@ -195,6 +202,7 @@ class _Run:
         self.initial = len(entries)  #: entries after this many were created by ADD
         self.changed: list[Entry] = []  #: every entry a step changed, in order (with repeats)
         self.text_index: TextIndex | None = None  #: the raw text values, once a values: list needs them
+        self.trees: dict[int, Tree] = {}  #: sequences read as bytes with edits to carry out
         terms = charset_terms(entries) if index.dynamic else None  # the character sets, for values: lists
         self.ascii_text = terms is not None and ascii_safe(entries, terms)
         self.codec = text_codec(entries, terms) if terms is not None and self.ascii_text else None
@@ -270,10 +278,12 @@ class _Run:
         elif isinstance(edit, SetValue):
             before = entry.element.value if self.record_values else None
             try:
-                actions.set_value(entry, edit)
+                tree = actions.set_value(entry, edit)
             except (ValueError, TypeError, OverflowError) as error:
                 raise StepError(step, entry.uid, f"{edit.value!r} is not a valid {entry.vr} value: "
                                 f"{error}") from error
+            if tree is not None:
+                self.trees[id(tree)] = tree
             if step.action in (ActionKind.REPLACE, ActionKind.JITTER):
                 self.written.add(id(entry))
             if entry.vr == "SQ" and not entry.element.value:
@@ -282,9 +292,9 @@ class _Run:
 
     def _remove(self, entry: Entry, step: Step) -> None:
         before = entry.element.value if self.record_values else None
-        with contextlib.suppress(KeyError):  # already gone
-            del entry.parent[entry.tag]
-        entry.alive = False
+        tree = entry.drop()
+        if tree is not None:
+            self.trees[id(tree)] = tree
         self._record(entry, step, before, None)
 
     def _add(self, position: int, step: Step) -> None:
@@ -333,6 +343,8 @@ class _Run:
         for key, (entry, step) in self.deferred.items():
             if key not in self.written and entry.live:
                 self._remove(entry, step)
+        for tree in self.trees.values():
+            tree.write()
 
 
 __all__ = ["Change", "Execution", "StepError", "ValueList", "execute"]

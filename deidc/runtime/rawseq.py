@@ -9,6 +9,13 @@ stays a :class:`LazyItem` until something needs the real dataset (an element's v
 decoded, an element removed or set): then pydicom converts the sequence as before, and
 every item of it is that conversion's item.
 
+Edits wait too: removing or replacing an element of an item still read as bytes is
+recorded in the item, and when the run is over the sequence's bytes are rebuilt with
+the edits (:class:`Tree`), the untouched elements copied as read. A value inside is
+decoded on its own, as the item's dataset would decode it, so reading it does not
+convert the sequence either. A recipe that calls a caller's function (which gets the
+dataset itself) has every edit made in the datasets at once, as before.
+
 Only what this reader is sure to read exactly as pydicom does is read here: explicit VR
 (either byte order), items and elements of defined length (an item of undefined length
 ends at its delimiter), known VRs, no repeated tag. Anything else (implicit VR, an
@@ -18,17 +25,23 @@ before. A property test compares the two on real and generated files.
 
 from __future__ import annotations
 
+import contextlib
 import struct
-from typing import TYPE_CHECKING, Final
+from collections.abc import MutableSequence
+from typing import TYPE_CHECKING, Final, NamedTuple
 
-from pydicom.dataelem import RawDataElement, empty_value_for_VR
+from pydicom.charset import default_encoding
+from pydicom.dataelem import DataElement, RawDataElement, empty_value_for_VR
 from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_data_element
 from pydicom.tag import BaseTag
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32, STANDARD_VR
 
 if TYPE_CHECKING:
     from deidc.runtime.walk import Entry
 
+_CHARSET: Final = 0x00080005
 _ITEM: Final = 0xFFFEE000
 _ITEM_END: Final = 0xFFFEE00D
 _UNDEFINED: Final = 0xFFFFFFFF
@@ -45,8 +58,15 @@ _PLAIN: Final = bytes(range(0x20, 0x7F)) + b"\x00"
 Members = list[tuple[int, RawDataElement]]
 
 
-def read_items(raw: RawDataElement) -> list[Members] | None:
-    """Return the items of a raw explicit-VR sequence as ``(tag, raw element)`` lists, in file order.
+class RawItem(NamedTuple):
+    """One item as read from a sequence's bytes."""
+
+    members: Members  #: ``(tag, raw element)`` pairs, in file order
+    undefined: bool  #: whether the item has an undefined length (it ends with a delimiter)
+
+
+def read_items(raw: RawDataElement) -> list[RawItem] | None:
+    """Return the items of a raw explicit-VR sequence, their ``(tag, raw element)`` pairs in file order.
 
     Returns None whenever pydicom's own reader must read it (see the module docstring).
     Each element is the ``RawDataElement`` pydicom's reader would make, down to its
@@ -59,7 +79,7 @@ def read_items(raw: RawDataElement) -> list[Members] | None:
     head, element, long_length = _HEAD[little], _ELEMENT[little], _LENGTH[little]
     end = len(value)
     position = 0
-    items: list[Members] = []
+    items: list[RawItem] = []
     try:
         while position < end:
             group, number, length = head(value, position)
@@ -98,22 +118,96 @@ def read_items(raw: RawDataElement) -> list[Members] | None:
                 members.append((tag, RawDataElement(BaseTag(tag), vr, length, data, tell, False, little)))  # type: ignore[arg-type]
             if undefined and not closed:
                 return None
-            items.append(members)
+            items.append(RawItem(members, undefined))
     except struct.error:  # truncated
         return None
     return items
 
 
+class Tree:
+    """The items read from the bytes of one sequence (the root: an element of a real dataset), at every depth.
+
+    Removing or replacing an element of an item that is still only bytes is recorded in
+    the item (:meth:`LazyItem.edit`) instead of converting the sequence. When the run is
+    over, :meth:`write` rebuilds the root's bytes with the edits: the elements not edited
+    are copied as they were read. Whenever an item must become a dataset before that
+    (a value inside is read), every pending edit of the tree is carried out on the
+    converted datasets first (:meth:`apply`), and the tree then goes through pydicom as
+    any converted sequence does.
+    """
+
+    __slots__ = ("root", "items", "edited", "plain", "_encoding")
+
+    def __init__(self, root: Entry, plain: bool = True) -> None:
+        """Start the tree of a sequence's entry (``plain``: edits and reads may bypass pydicom's datasets)."""
+        self.root = root  #: the sequence's entry
+        self.items: list[LazyItem] = []  #: its items
+        self.edited: list[LazyItem] = []  #: items with edits not yet carried out
+        #: edits may wait and values may be read without datasets: no item declares its own
+        #: character set (values are decoded and encoded in the root's), and the run allows it
+        self.plain = plain
+        self._encoding: str | MutableSequence[str] | None = None
+
+    @property
+    def encoding(self) -> str | MutableSequence[str]:
+        """Return the character set the items' text is read in, as pydicom's datasets would read it."""
+        if self._encoding is None:
+            holder = self.root.parent
+            self._encoding = holder.original_character_set or holder._character_set
+        return self._encoding
+
+    def apply(self) -> None:
+        """Carry out every pending edit on the items' datasets (pydicom converts the sequence)."""
+        edited, self.edited = self.edited, []
+        for item in edited:
+            if not item.sequence.live or item.sequence.cleared:
+                item.edits = None
+                continue  # the item went with its sequence (removed or blanked) and its edits with it
+            dataset = item.resolve()
+            for tag, element in (item.edits or {}).items():
+                if element is None:
+                    with contextlib.suppress(KeyError):
+                        del dataset[tag]
+                else:
+                    dataset[tag] = element
+            item.edits = None
+
+    def write(self) -> None:
+        """Carry out the pending edits: in the root's bytes when it is still unread, else on its datasets."""
+        if not self.edited:
+            return
+        root = self.root
+        if not root.live or root.cleared:
+            self.edited = []  # gone with the sequence (removed or blanked)
+            return
+        if root.is_raw and self.plain and root.raw is not None and isinstance(root.raw.value, bytes):
+            data = rebuild(self.items, root.raw.value, bool(root.raw.is_little_endian), _write_encoding(root))
+            if data is not None:
+                raw = root.raw._replace(value=data, length=len(data))
+                root.parent[root.tag] = raw
+                root.raw = raw
+                for item in self.edited:
+                    item.edits = None
+                self.edited = []
+                return
+        self.apply()
+
+
 class LazyItem:
     """One item of a sequence read by :func:`read_items`: its elements, and the dataset once needed."""
 
-    __slots__ = ("sequence", "index", "members", "_dataset")
+    __slots__ = ("sequence", "index", "members", "undefined", "tree", "children", "edits", "_dataset")
 
-    def __init__(self, sequence: Entry, index: int, members: Members) -> None:
-        """Record the sequence's entry, the item's index and its raw elements."""
+    def __init__(self, sequence: Entry, index: int, item: RawItem, tree: Tree) -> None:
+        """Record the sequence's entry, the item's index, its raw elements and its tree."""
         self.sequence = sequence  #: the entry of the sequence that holds the item
         self.index = index  #: the item's index in the sequence
-        self.members = members  #: the item's raw elements, in file order
+        self.members = item.members  #: the item's raw elements, in file order
+        self.undefined = item.undefined  #: whether the item has an undefined length
+        self.tree = tree  #: the tree of the outermost sequence read from bytes
+        self.children: dict[int, list[LazyItem]] = {}  #: the items of its sequences read from bytes, by tag
+        #: removals (None) and new elements not carried out yet, by tag
+        self.edits: dict[int, DataElement | None] | None = None
         self._dataset: Dataset | None = None
 
     def resolve(self) -> Dataset:
@@ -121,7 +215,22 @@ class LazyItem:
         if self._dataset is None:
             items = self.sequence.element.value
             self._dataset = items[self.index]
+            if self.tree.edited:
+                self.tree.apply()
         return self._dataset
+
+    @property
+    def deferrable(self) -> bool:
+        """Return whether an edit of this item can wait, as bytes, for :meth:`Tree.write`."""
+        return self._dataset is None and self.tree.plain and self.tree.root.is_raw
+
+    def edit(self, tag: int, element: DataElement | None) -> Tree:
+        """Record the removal (None) or the new element of one of the item's elements; return the tree."""
+        if self.edits is None:
+            self.edits = {}
+            self.tree.edited.append(self)
+        self.edits[tag] = element
+        return self.tree
 
     def creator(self, tag: int) -> str | None:
         """Return the private creator of a private element's block in this item, or None."""
@@ -135,3 +244,88 @@ class LazyItem:
                 value = self.resolve()[creator_tag].value  # anything else: as pydicom reads it
                 return value if isinstance(value, str) else None
         return None
+
+
+def _write_encoding(root: Entry) -> str | list[str]:
+    """Return the character set pydicom's writer would encode the root's items in (as it stands now)."""
+    entry: Entry | None = root
+    while entry is not None:
+        found = entry.parent.get(_CHARSET)
+        if found is not None:
+            return found.value  # type: ignore[no-any-return]
+        entry = entry.up
+    return default_encoding
+
+
+_ITEM_HEAD: Final = {True: struct.Struct("<HHL").pack, False: struct.Struct(">HHL").pack}
+_SQ_HEAD: Final = {True: struct.Struct("<HH2s2xL").pack, False: struct.Struct(">HH2s2xL").pack}
+
+
+def _encode(element: DataElement, little: bool, encodings: str | list[str] | None) -> bytes:
+    """Return an element's bytes in explicit VR, as pydicom writes it."""
+    buffer = DicomBytesIO()
+    buffer.is_little_endian = little
+    buffer.is_implicit_VR = False
+    write_data_element(buffer, element, encodings)
+    return buffer.getvalue()
+
+
+def rebuild(items: list[LazyItem], value: bytes, little: bool,
+            encodings: str | list[str] | None = None) -> bytes | None:
+    """Return a sequence's value with its items' edits carried out (None: it cannot be done here).
+
+    Elements not edited are copied as read; a removed one is left out; a new one is
+    encoded by pydicom; an item's or a nested sequence's length is written anew. Any
+    problem (an edit of an element the item does not hold, a value pydicom cannot
+    encode) gives None, and the caller converts the sequence instead.
+    """
+    head = _ITEM_HEAD[little]
+    parts: list[bytes] = []
+    for item in items:
+        body = _rebuild_item(item, value, little, encodings)
+        if body is None:
+            return None
+        if item.undefined:
+            parts += [head(0xFFFE, 0xE000, _UNDEFINED), body, head(0xFFFE, 0xE00D, 0)]
+        else:
+            parts += [head(0xFFFE, 0xE000, len(body)), body]
+    return b"".join(parts)
+
+
+def _rebuild_item(item: LazyItem, value: bytes, little: bool, encodings: str | list[str] | None) -> bytes | None:
+    edits = item.edits or {}
+    if any(tag not in {number for number, _ in item.members} for tag in edits):
+        return None
+    parts: list[bytes] = []
+    for tag, raw in sorted(item.members, key=_first):  # pydicom writes in tag order
+        if tag & 0xFFFF == 0 and tag >> 16 > 6:
+            continue  # nor does it write retired group lengths
+        start = raw.value_tell - (12 if raw.VR in _LONG else 8)
+        end = raw.value_tell + raw.length
+        if tag in edits:
+            element = edits[tag]
+            if element is None:
+                continue
+            try:
+                parts.append(_encode(element, little, encodings))
+            except Exception:  # noqa: BLE001 - pydicom cannot write it: leave it to the converted sequence
+                return None
+            continue
+        children = item.children.get(tag)
+        if children and _edited(children):
+            inner = rebuild(children, value[raw.value_tell:end], little, encodings)
+            if inner is None:
+                return None
+            parts += [_SQ_HEAD[little](tag >> 16, tag & 0xFFFF, b"SQ", len(inner)), inner]
+            continue
+        parts.append(value[start:end])
+    return b"".join(parts)
+
+
+def _first(pair: tuple[int, RawDataElement]) -> int:
+    return pair[0]
+
+
+def _edited(items: list[LazyItem]) -> bool:
+    """Return whether any of the items, or of the items nested in them, has edits."""
+    return any(item.edits or any(_edited(nested) for nested in item.children.values()) for item in items)

@@ -30,6 +30,7 @@ from deidc.plan import (
     SelectTag,
     SelectValues,
     SelectVR,
+    ValueFunc,
     ValueList,
 )
 from deidc.runtime.listmatch import values_test
@@ -145,6 +146,8 @@ class PlanIndex:
         entries += [(_KEPT, k) for k in self.keep_static] + [(_SHIELDED, k) for k in self.shield_static]
         entries += [(_LINE + n, line.selector) for n, line in enumerate(self.lines) if n not in self.dynamic_lines]
         self.selectors = SelectorIndex(entries)
+        #: a step calls a function of the caller's (which gets the dataset itself)
+        self.calls_functions = any(isinstance(s.value, ValueFunc) for s in plan.steps)
 
 
 class Decision:

@@ -26,6 +26,11 @@ DEFAULT_SKIP: Final[frozenset[str]] = frozenset({
 })
 
 
+_CHARSET: Final = 0x00080005
+#: VRs whose decoding may need the element's dataset (a dictionary or private look-up, a sequence)
+_IN_CONTEXT: Final = frozenset({None, "UN", "SQ"})
+
+
 @functools.lru_cache(maxsize=65536)
 def tag_text(tag: int) -> str:
     """Return a tag as deid and pydicom 3 print it: ``(0010,0020)``."""
@@ -41,7 +46,7 @@ class Entry:
     """One element of the working set, with where it lives (its value is read only when needed)."""
 
     __slots__ = ("address", "_container", "names", "filemeta", "creator", "alive", "up", "cleared", "tag", "vr",
-                 "raw", "source", "decided", "_element", "_identity", "_uid")
+                 "raw", "source", "decided", "detached", "_element", "_identity", "_uid")
 
     def __init__(self, address: tuple[int, ...], element: DataElement | None, parent: Dataset | LazyItem,
                  names: tuple[str, ...], filemeta: bool, creator: str | None, up: Entry | None = None,
@@ -63,6 +68,8 @@ class Entry:
         self.source = raw
         #: the runtime's (index, decision) for this entry's identity, kept to skip a look-up
         self.decided: tuple[object, object] | None = None
+        #: the element was decoded on its own, from an item still read as bytes: it is not in a dataset
+        self.detached = False
         self.vr: str = vr if vr is not None else (element.VR if element is not None else "UN")  #: its VR
         self._identity: tuple[object, ...] | None = None
         self._uid: str | None = None
@@ -82,6 +89,13 @@ class Entry:
     def element(self) -> DataElement:
         """Return the live element (pydicom converts a raw element on first access)."""
         if self._element is None:
+            container, raw = self._container, self.raw
+            if raw is not None and raw.VR not in _IN_CONTEXT and isinstance(container, LazyItem) \
+                    and container.deferrable:  # decoded as the item's dataset would, without making it
+                self._element = convert_raw_data_element(raw, encoding=container.tree.encoding)
+                self.raw = None
+                self.detached = True
+                return self._element
             if self.raw is not None and self.tag not in self.parent:  # removed before it was ever read
                 self._element = convert_raw_data_element(self.raw, ds=self.parent)
             else:
@@ -98,6 +112,31 @@ class Entry:
         """Record the element object that now holds this entry's value."""
         self._element = element
         self.raw = None
+        self.detached = False
+
+    def put(self, element: DataElement) -> rawseq.Tree | None:
+        """Make ``element`` the element of this entry in its container (the runtime's only replacement).
+
+        In an item still read as bytes, the replacement is recorded for
+        :meth:`~deidc.runtime.rawseq.Tree.write`; its tree is returned (else None).
+        """
+        container = self._container
+        self.set_element(element)
+        if isinstance(container, LazyItem) and container.deferrable:
+            return container.edit(self.tag, element)
+        self.parent[self.tag] = element
+        return None
+
+    def drop(self) -> rawseq.Tree | None:
+        """Remove the element from its container (the runtime's only removal); see :meth:`put`."""
+        container = self._container
+        self.alive = False
+        if isinstance(container, LazyItem) and container.deferrable:
+            return container.edit(self.tag, None)
+        parent = self.parent
+        if self.tag in parent:
+            del parent[self.tag]
+        return None
 
     @property
     def live(self) -> bool:
@@ -196,11 +235,13 @@ def _first(pair: tuple[int, object]) -> int:
     return pair[0]
 
 
-def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP) -> Iterator[Entry]:
+def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = False) -> Iterator[Entry]:
     """Yield the working set of a dataset in deid's order, leaving out skipped elements.
 
     Elements are not converted from their raw form unless they are sequences (to walk
-    into) or their VR is not recorded in the file.
+    into) or their VR is not recorded in the file. ``defer``: the items of sequences
+    read from bytes may be edited and read without converting them (see
+    :class:`~deidc.runtime.rawseq.Tree`).
     """
     skipped = skip_tags(skip) if skip else frozenset()
     queue: list[tuple[Dataset | LazyItem, tuple[int, ...], tuple[str, ...], bool, Entry | None]] = [
@@ -219,7 +260,7 @@ def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP) -> Iterator[Entr
             vr = stored.VR
             element: DataElement | None = None
             raw: RawDataElement | None = None
-            items: list[rawseq.Members] | None = None
+            items: list[rawseq.RawItem] | None = None
             if isinstance(stored, RawDataElement):
                 raw = stored
                 if vr == "SQ":
@@ -241,8 +282,16 @@ def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP) -> Iterator[Entr
             entry = Entry(address, element, container, path, filemeta, creator, up, vr, raw)
             yield entry
             if items is not None:
-                for index, members in enumerate(items):
-                    queue.append((LazyItem(entry, index, members), (*address, index), path, False, entry))
+                tree = container.tree if isinstance(container, LazyItem) else rawseq.Tree(entry, defer)
+                lazy = [LazyItem(entry, index, item, tree) for index, item in enumerate(items)]
+                if isinstance(container, LazyItem):
+                    container.children[number] = lazy
+                else:
+                    tree.items = lazy
+                if any(tag == _CHARSET for item in items for tag, _ in item.members):
+                    tree.plain = False  # new values would need the item's own character set
+                for index, item_of in enumerate(lazy):
+                    queue.append((item_of, (*address, index), path, False, entry))
             elif vr == "SQ" and element is not None and element.value is not None:
                 for index, item in enumerate(element.value):
                     queue.append((item, (*address, index), path, False, entry))
