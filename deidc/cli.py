@@ -12,10 +12,11 @@ them there.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -23,7 +24,7 @@ from typing import Final
 from deidc import __version__, cli_explain, cli_fmt, cli_run, codes
 from deidc.codes import REGISTRY, Severity
 from deidc.compiler import check_inputs, compile_sources
-from deidc.diagnostics import Diagnostic, make, render, to_sarif
+from deidc.diagnostics import MAX_SHOWN_PER_FILE, Diagnostic, cap_per_file, make, render, to_sarif
 from deidc.source import Source
 from deidc.syntax import Parsed, parse
 
@@ -126,8 +127,37 @@ def _summary(diagnostics: Sequence[Diagnostic], files: int) -> str:
     return f"{', '.join(parts)} in {_plural(files, 'file')}"
 
 
+def _left_out(path: str, hidden: Sequence[Diagnostic], fmt: str, help: str) -> str:
+    """Render the note that ends a file's diagnostics when some were left out (:func:`cap_per_file`)."""
+    counts = Counter(d.severity for d in hidden)
+    kinds = ", ".join(_plural(counts[s], s.value) for s in Severity if counts[s])
+    note = (f"{path}: note: {_plural(len(hidden), 'more diagnostic')} not shown ({kinds}): text output shows "
+            f"{MAX_SHOWN_PER_FILE} per file, errors first")
+    return note if fmt == "concise" else f"{note}\n  = help: {help}"
+
+
+def _render_text(diagnostics: Sequence[Diagnostic], sources: Mapping[str, Source], fmt: str, help: str) -> str:
+    """Render diagnostics as ``full`` or ``concise`` text, at most :data:`MAX_SHOWN_PER_FILE` per file.
+
+    Each file with more ends with a note that counts the others, and says how to see them (``help``).
+    """
+    shown, hidden = cap_per_file(diagnostics)
+    if not hidden:
+        return render(shown, sources, format=fmt)
+    parts = []
+    for path, group in itertools.groupby(shown, key=lambda d: d.path):
+        parts.append(render(group, sources, format=fmt))
+        if path in hidden:
+            parts.append(_left_out(path, hidden[path], fmt, help))
+    return ("\n" if fmt == "concise" else "\n\n").join(parts)
+
+
 def _report(diagnostics: Sequence[Diagnostic], sources: dict[str, Source], fmt: str, files: int) -> None:
-    """Print diagnostics to stdout in ``fmt``; in text formats, a summary to stderr."""
+    """Print diagnostics to stdout in ``fmt``; in text formats, a summary to stderr.
+
+    JSON and SARIF list every diagnostic; text formats at most :data:`MAX_SHOWN_PER_FILE` per file, with
+    a note for the others. The summary counts them all.
+    """
     if fmt == "json":
         print(render(diagnostics, sources, format="json"))
         return
@@ -135,7 +165,8 @@ def _report(diagnostics: Sequence[Diagnostic], sources: dict[str, Source], fmt: 
         print(json.dumps(to_sarif(diagnostics, version=__version__), indent=2))
         return
     if diagnostics:
-        print(render(diagnostics, sources, format=fmt))
+        print(_render_text(diagnostics, sources, fmt, "fix these and lint again, narrow them with --select or "
+                           "--ignore, or list every one with --format json"))
         if fmt == "full":
             print()
     print(_summary(diagnostics, files), file=sys.stderr)
@@ -216,7 +247,8 @@ def _run_compile(args: argparse.Namespace) -> int:
         return 1
     compiled = compile_sources(parsed)
     if compiled.diagnostics:
-        print(render(compiled.diagnostics, sources) + "\n", file=sys.stderr)
+        print(_render_text(compiled.diagnostics, sources, "full", "fix these and compile again, or list every one "
+                           "with 'deidc lint --format json'") + "\n", file=sys.stderr)
     if compiled.plan is None:
         print(_summary(compiled.diagnostics, len(args.recipes)), file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Final
 
 from deidc.codes import REGISTRY, Code, Severity
 from deidc.source import NO_SPAN, Source, Span
@@ -70,6 +71,43 @@ def with_path(diagnostics: Iterable[Diagnostic], path: str) -> list[Diagnostic]:
 def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
     """Order diagnostics by file, line, column and code."""
     return (d.path, d.span.line, d.span.column, d.code)
+
+
+#: the most diagnostics of one file that text output shows (as many as the syntax errors a parse reports)
+MAX_SHOWN_PER_FILE: Final = 100
+
+
+def cap_per_file(
+    diagnostics: Iterable[Diagnostic], limit: int = MAX_SHOWN_PER_FILE,
+) -> tuple[list[Diagnostic], dict[str, list[Diagnostic]]]:
+    """Split diagnostics into those to show, at most ``limit`` per file, and those left out.
+
+    Errors come first: of a file with more than ``limit`` diagnostics, its errors (the first
+    ``limit`` of them) are shown before any warning or note, so that a cap never hides that a
+    recipe has errors.
+
+    Args:
+        diagnostics: the diagnostics, in any order.
+        limit: the most to show per file (at least 1).
+
+    Returns:
+        The diagnostics to show, sorted (:func:`sort_key`), and those left out, sorted, by file
+        (only files with some left out).
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be >= 1: {limit!r}")
+    by_path: dict[str, list[Diagnostic]] = {}
+    for d in diagnostics:
+        by_path.setdefault(d.path, []).append(d)
+    shown: list[Diagnostic] = []
+    hidden: dict[str, list[Diagnostic]] = {}
+    for path, found in by_path.items():
+        if len(found) > limit:
+            found.sort(key=lambda d: (not d.is_error, sort_key(d)))
+            found, hidden[path] = found[:limit], sorted(found[limit:], key=sort_key)
+        shown += found
+    shown.sort(key=sort_key)
+    return shown, hidden
 
 
 def _location(d: Diagnostic) -> str:

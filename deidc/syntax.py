@@ -18,13 +18,13 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final
 
-from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, v_args
+from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.tree import Meta
 
 from deidc import ast, codes
 from deidc.diagnostics import Diagnostic, make
 from deidc.source import NO_SPAN, Source, Span
-from deidc.syntax_cache import cached_lark
+from deidc.syntax_cache import cached_lark, collector_paused
 from deidc.syntax_errors import describe_error, is_line_boundary
 
 _LONE_CR = re.compile(r"\r(?!\n)")
@@ -108,17 +108,28 @@ def _unquote(text: str) -> str:
 
 
 def _unquote_option(text: str) -> str:
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        return str(text[1:-1])
-    return str(text)
+    quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
+    return str(text[1:-1] if quoted else text)
 
 
 # ---------------------------------------------------------------- fields
 
 
-@v_args(inline=True)
-class _FieldToAst(Transformer[Token, Any]):
-    """Turn a tree of ``grammar/field.lark`` into a field node (without span)."""
+def _rules(builder: object) -> dict[str, Any]:
+    """Return the methods of ``builder`` by the rule they build: every public method is named after one."""
+    return {name: getattr(builder, name) for name in dir(builder) if not name.startswith("_")}
+
+
+def _build(tree: Tree[Token], rules: Mapping[str, Any], meta: bool) -> Any:
+    """Build a tree's node bottom up as a ``v_args(inline=True)`` Transformer does, without its costly wrapper."""
+    children = [_build(c, rules, meta) if isinstance(c, Tree) else c for c in tree.children]
+    if (method := rules.get(tree.data)) is None:  # a rule with no method (none): a tree, as Lark keeps it
+        return Tree(tree.data, children, tree.meta)
+    return method(tree.meta, *children) if meta else method(*children)
+
+
+class _FieldToAst:
+    """Turn a tree of ``grammar/field.lark`` into a field node (without span): one method per rule."""
 
     def field_tag(self, group: Token, element: Token) -> ast.FieldTag:
         return ast.FieldTag(group=int(group, 16), element=int(element, 16), form="paren")
@@ -150,7 +161,7 @@ class _FieldToAst(Transformer[Token, Any]):
 @functools.lru_cache(maxsize=4096)
 def _field_node(text: str) -> ast.Field:
     try:
-        node: ast.Field = _FieldToAst().transform(field_parser().parse(text))
+        node: ast.Field = _build(field_parser().parse(text), _FIELD_RULES, meta=False)
     except UnexpectedInput:
         node = ast.FieldMalformed(text=text)
     return node
@@ -185,9 +196,8 @@ _GROUP_LINE = (ast.GroupAction, ast.Comment, ast.FormatLine)
 _FILTER_LINE = (ast.Member, ast.Coordinates, ast.Comment, ast.FormatLine)
 
 
-@v_args(inline=True, meta=True)
-class _ToAst(Transformer[Token, Any]):
-    """Turn a tree of ``grammar/deid.lark`` into :mod:`deidc.ast` nodes: one method per rule."""
+class _ToAst:
+    """Turn a tree of ``grammar/deid.lark`` into :mod:`deidc.ast` nodes: one method per rule, given its meta."""
 
     def start(self, meta: Meta, *items: Any) -> ast.Recipe:
         sections = tuple(i for i in items if not isinstance(i, _HEADER_LINE))
@@ -283,6 +293,10 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Literal(text=_unquote(tok), quoted='"' in tok, span=_meta_span(meta))
 
 
+_FIELD_RULES: Final[Mapping[str, Any]] = MappingProxyType(_rules(_FieldToAst()))
+_RECIPE_RULES: Final[Mapping[str, Any]] = MappingProxyType(_rules(_ToAst()))
+
+
 # ---------------------------------------------------------------- errors and recovery
 
 
@@ -302,6 +316,11 @@ def parse(source: Source | str, path: str = "<string>") -> Parsed:
     """
     if isinstance(source, str):
         source = Source(path, source)
+    with collector_paused():  # a parse makes no reference cycles: see collector_paused
+        return _parse(source)
+
+
+def _parse(source: Source) -> Parsed:
     text = source.text
     if text.startswith("\ufeff"):
         text = " " + text[1:]  # a byte-order mark is not part of the recipe; keep offsets
@@ -325,7 +344,7 @@ def parse(source: Source | str, path: str = "<string>") -> Parsed:
     except UnexpectedInput:
         # recovery was impossible (it never is when every line ends with a newline); the error is reported
         return Parsed(ast.Recipe(), tuple(diagnostics), source)
-    recipe: ast.Recipe = _ToAst().transform(tree)
+    recipe: ast.Recipe = _build(tree, _RECIPE_RULES, meta=True)
     return Parsed(recipe, tuple(diagnostics), source)
 
 

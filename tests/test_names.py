@@ -58,7 +58,7 @@ def test_keyword_suggestions_for_the_misspellings_of_deids_default_recipe(word: 
 
 @given(misspelt_keywords() | st.text(max_size=30), st.integers(1, 5))
 def test_keyword_suggestions_are_difflibs(word: str, n: int) -> None:
-    assert names._closest(word, names._keywords_by_lower_sorted(), n) == reference(word, KEYWORDS, n)
+    assert names._closest(word, names._keyword_vocabulary(), n) == reference(word, KEYWORDS, n)
 
 
 @given(st.sampled_from(SMALL).flatmap(lambda v: st.tuples(st.just(v), st.sampled_from(v) | st.text(max_size=12))),
@@ -71,3 +71,9 @@ def test_suggestions_are_difflibs(case: tuple[tuple[str, ...], str], n: int) -> 
 def test_suggestions_need_a_positive_count() -> None:
     with pytest.raises(ValueError, match="n must be > 0"):
         names.suggest("a", ["a"], n=0)
+
+
+
+@given(st.lists(st.text("abcAé_", max_size=8), max_size=30), st.text("abbcé_z", max_size=10), st.integers(1, 4))
+def test_suggestions_are_difflibs_among_many_ties(vocabulary: list[str], word: str, n: int) -> None:
+    assert names.suggest(word, vocabulary, n=n) == reference(word, vocabulary, n)

@@ -20,6 +20,7 @@ from deidc.diagnostics import Diagnostic, make, sort_key
 from deidc.plan import Plan
 from deidc.source import NO_SPAN, Source, Span
 from deidc.syntax import Parsed, parse
+from deidc.syntax_cache import collector_paused
 
 __all__ = ["Compiled", "check_inputs", "compile_recipe", "compile_sources", "missing_inputs"]
 
@@ -61,6 +62,11 @@ def _used(recipes: Sequence[ast.Recipe]) -> dict[str, frozenset[str]]:
 
 def compile_sources(parsed: Sequence[Parsed]) -> Compiled:
     """Check and lower several parsed recipes into one plan (in order: later ones run after)."""
+    with collector_paused():  # a compile makes no reference cycles: see collector_paused
+        return _compile_sources(parsed)
+
+
+def _compile_sources(parsed: Sequence[Parsed]) -> Compiled:
     recipes = [p.recipe for p in parsed]
     lists, used = _lists(recipes), _used(recipes)
     diagnostics: list[Diagnostic] = []
@@ -82,11 +88,12 @@ def compile_sources(parsed: Sequence[Parsed]) -> Compiled:
 
 def compile_recipe(recipe: str | Source | Parsed, *, path: str = "<string>") -> Compiled:
     """Parse (if given text), check and lower one recipe."""
-    if isinstance(recipe, str):
-        recipe = Source(path, recipe)
-    if isinstance(recipe, Source):
-        recipe = parse(recipe)
-    return compile_sources([recipe])
+    with collector_paused():  # a compile makes no reference cycles: see collector_paused
+        if isinstance(recipe, str):
+            recipe = Source(path, recipe)
+        if isinstance(recipe, Source):
+            recipe = parse(recipe)
+        return compile_sources([recipe])
 
 
 def missing_inputs(

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Final
 
 from deidc import ast, codes
 from deidc.compiler import names
 from deidc.compiler.context import Context, place
 from deidc.compiler.resolve import resolve_filter_field
 from deidc.diagnostics import Diagnostic, make
+
+#: the characters with a meaning in a regular expression: a pattern without any compiles
+_REGEX_SYNTAX: Final = frozenset("\\.^$*+?{}[]|()")
 
 
 def _filter_blocks(recipe: ast.Recipe) -> Iterator[ast.LabelBlock]:
@@ -57,7 +61,8 @@ def _check_criterion(criterion: ast.Criterion, ctx: Context) -> Iterator[Diagnos
     _, problems = resolve_filter_field(criterion.target)
     for problem in problems:
         yield place(problem, criterion.target.span, ctx.path)
-    if word in ("contains", "notcontains") and criterion.value is not None:
+    if word in ("contains", "notcontains") and criterion.value is not None \
+            and not _REGEX_SYNTAX.isdisjoint(criterion.value):  # plain text is a valid pattern: no need to compile
         try:
             re.compile(criterion.value)
         except re.error as error:

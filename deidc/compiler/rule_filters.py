@@ -68,9 +68,19 @@ def _conflict(a: _Test, a_true: bool, b: _Test, b_true: bool) -> bool:
             and _single_valued(a.field))
 
 
-def _consistent(tests: Sequence[_Test], truth: Sequence[bool]) -> bool:
-    return not any(_conflict(tests[i], truth[i], tests[j], truth[j])
-                   for i, j in itertools.combinations(range(len(tests)), 2))
+def _conflicts(tests: Sequence[_Test]) -> list[tuple[int, int, frozenset[tuple[bool, bool]]]]:
+    """Return the pairs of tests some of whose truths conflict: ``(i, j, {(truth of i, truth of j), ...})``.
+
+    Only tests of one field can conflict; a label's tests are mostly of different fields.
+    """
+    found = []
+    for i, j in itertools.combinations(range(len(tests)), 2):
+        if tests[i].field == tests[j].field:
+            bad = frozenset((x, y) for x in (False, True) for y in (False, True)
+                            if _conflict(tests[i], x, tests[j], y))
+            if bad:
+                found.append((i, j, bad))
+    return found
 
 
 def _evaluate(lines: Sequence[tuple[str | None, list[tuple[str, int, bool]]]], truth: Sequence[bool]) -> bool:
@@ -87,6 +97,7 @@ def _evaluate(lines: Sequence[tuple[str | None, list[tuple[str, int, bool]]]], t
 def label_never_matches(block: ast.LabelBlock) -> bool:
     """Return whether no dataset can match a LABEL block (False when it has no criteria or too many tests)."""
     tests: list[_Test] = []
+    first: list[bool] = []  # the truth each test has where the label first reads it
     lines: list[tuple[str | None, list[tuple[str, int, bool]]]] = []
     for member in (m for m in block.body if isinstance(m, ast.Member)):
         criteria = []
@@ -94,12 +105,18 @@ def label_never_matches(block: ast.LabelBlock) -> bool:
             test, positive = _test(criterion)
             if test not in tests:
                 tests.append(test)
+                first.append(positive)
             criteria.append((operator, tests.index(test), positive))
         lines.append((member.operator, criteria))
     if not lines or len(tests) > MAX_TESTS:
         return False
-    return not any(_consistent(tests, truth) and _evaluate(lines, truth)
-                   for truth in itertools.product((False, True), repeat=len(tests)))
+    conflicts = _conflicts(tests)
+    # every assignment is tried; the ones closest to the criteria as written first: a label that can match
+    # (most can) is then found to in a few tries
+    truths = ([t != flip for t, flip in zip(first, flips, strict=True)]
+              for flips in itertools.product((False, True), repeat=len(tests)))
+    return not any(not any((truth[i], truth[j]) in bad for i, j, bad in conflicts) and _evaluate(lines, truth)
+                   for truth in truths)
 
 
 def _pair(block: ast.LabelBlock) -> tuple[ast.Criterion, ast.Criterion] | None:

@@ -12,6 +12,8 @@ repeating and private, with the private creators).
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from typing import Final
@@ -32,18 +34,58 @@ _HEX: Final = frozenset("0123456789abcdefABCDEF")
 _GENERIC_NAMES: Final = ("Private Creator", "Private tag data", "Group Length", "Unknown")
 
 
+class _Lines:
+    """Names, one per line, made to be searched for plain text, case-insensitively, fast.
+
+    The ASCII names are lower-cased, each between two newlines, so that a plain alternative is
+    found by ``in`` (a C search for a substring), as ``re.IGNORECASE`` finds it: for ASCII text,
+    ignoring case is lower-casing both sides. The other names (Greek letters in a few private
+    names) are searched with ``re.IGNORECASE``, which folds some letters as ``str.lower`` does not.
+    """
+
+    __slots__ = ("ascii", "other")
+
+    def __init__(self, found: list[str]) -> None:
+        text = "\n".join(found)  # an empty name makes an empty line, where no alternative is found
+        other = ""
+        if not text.isascii():
+            other = "\n".join(t for t in found if not t.isascii())
+            text = "\n".join(t for t in found if t.isascii())
+        self.ascii = f"\n{text.lower()}\n"  #: the ASCII names, lower-cased, each between newlines
+        self.other = other  #: the others, as written, one per line
+
+    def has(self, kind: PatternKind, alternatives: Iterable[str]) -> bool:
+        """Return whether some name starts with, ends with or contains (by ``kind``) an alternative."""
+        for alternative in alternatives:
+            plain = alternative.lower()
+            if kind is PatternKind.STARTSWITH:
+                found, regex = f"\n{plain}" in self.ascii, f"^(?:{alternative})"
+            elif kind is PatternKind.ENDSWITH:
+                found, regex = f"{plain}\n" in self.ascii, f"(?:{alternative})$"
+            else:
+                found, regex = plain in self.ascii, alternative
+            if found or (self.other and re.search(regex, self.other, re.IGNORECASE | re.MULTILINE)):
+                return True
+        return False
+
+
 @functools.cache
-def _dictionary_text() -> str:
-    """Return every keyword, name and private creator of pydicom's dictionaries, one per line (in no order)."""
-    found: set[str] = set(_GENERIC_NAMES)
-    for entry in DicomDictionary.values():
-        found.update((entry[2], entry[4]))
-    for repeater in RepeatersDictionary.values():
-        found.update((repeater[2], repeater[4]))
-    for creator, entries in private_dictionaries.items():
-        found.add(creator)
-        found.update(f"[{e[2]}]" for e in entries.values())
-    return "\n".join(t for t in found if t)  # unsorted: a search finds a line or not, wherever it stands
+def _public_names() -> _Lines:
+    """Return every keyword and name of pydicom's public dictionaries (in no order, repeats kept)."""
+    found: list[str] = list(_GENERIC_NAMES)
+    for dictionary in (DicomDictionary, RepeatersDictionary):  # map and itemgetter: the loops run in C
+        found += itertools.chain(map(operator.itemgetter(2), dictionary.values()),
+                                 map(operator.itemgetter(4), dictionary.values()))
+    return _Lines(found)
+
+
+@functools.cache
+def _private_names() -> _Lines:
+    """Return every private creator and private element name (as ``[name]``) of pydicom."""
+    found: list[str] = list(private_dictionaries)
+    for entries in private_dictionaries.values():
+        found += map("[{0[2]}]".format, entries.values())
+    return _Lines(found)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -54,9 +96,8 @@ def matches_nothing(kind: PatternKind, pattern: str) -> bool:
         return False  # regex syntax (or an empty alternative, which matches everything)
     if any(set(a) <= _HEX or "__" in a for a in alternatives):
         return False  # could be part of a tag text, a private tag, or span a nested name
-    body = "|".join(alternatives)
-    regex = {PatternKind.STARTSWITH: f"^(?:{body})", PatternKind.ENDSWITH: f"(?:{body})$"}.get(kind, body)
-    return re.search(regex, _dictionary_text(), re.IGNORECASE | re.MULTILINE) is None
+    # the private dictionaries only when the public ones have no match
+    return not any(lines().has(kind, alternatives) for lines in (_public_names, _private_names))
 
 
 def _patterns(plan: Plan) -> Iterable[tuple[Selector, Origin]]:
