@@ -9,6 +9,7 @@ written files.
 
 from __future__ import annotations
 
+import gc
 import io
 import warnings
 from collections.abc import Iterator
@@ -339,3 +340,17 @@ def test_text_in_an_unread_item_is_decoded_in_the_files_character_set(charset: s
     read.save_as(out)
     again = _read(out.getvalue())
     assert (again.ProcedureCodeSequence[0].CodeValue, again.ProcedureCodeSequence[0].CodeMeaning) == (text, text)
+
+
+def test_a_batch_run_leaves_no_reference_cycles_behind() -> None:
+    plan = _plan(INLINE["deep"])
+    gc.collect()
+    gc.disable()
+    try:
+        dataset = _read(EDGE[ExplicitVRLittleEndian])
+        execute(plan, dataset, dict(VARIABLES), record_values=False, reuse_raw=True)
+        del dataset
+        found = gc.collect()  # what only the cyclic collector could free
+    finally:
+        gc.enable()
+    assert found == 0

@@ -96,8 +96,9 @@ def execute(
     if remove_private:
         dataset.remove_private_tags()
     index = matcher.index(plan)
+    trees: list[Tree] = []
     entries = _working_set(index, dataset, matcher, frozenset() if disable_skip else skip,
-                           defer=reuse_raw and not index.calls_functions)
+                           reuse_raw and not index.calls_functions, trees)
     groups: dict[str, object] = {}
     selected = line_entries(index, entries, matcher)
     start = 0
@@ -116,12 +117,14 @@ def execute(
     run.finish()
     if reuse_raw:
         _reuse_raw(run)
+    for tree in trees:
+        tree.release()
     return Execution([e for e in run.entries if e.live], groups, run.changes)
 
 
 def _working_set(index: PlanIndex, dataset: Dataset, matcher: Matcher, skip: frozenset[str],
-                 defer: bool) -> list[Entry]:
-    everything = list(walk(dataset, skip, defer=defer))
+                 defer: bool, trees: list[Tree]) -> list[Entry]:
+    everything = list(walk(dataset, skip, defer=defer, trees=trees))
     if not index.keep_static and not index.keep_dynamic:
         return everything
     kept_tags: set[int] = set()

@@ -172,6 +172,20 @@ class Tree:
                     dataset[tag] = element
             item.edits = None
 
+    def release(self) -> None:
+        """Drop the tree's links to its items (they link back to it), once its run is over.
+
+        Without them the items and entries of a file are freed as soon as the file is
+        done, not at the next cyclic collection. Edits no longer wait after this.
+        """
+        stack, self.items, self.edited, self.plain = self.items, [], [], False
+        while stack:
+            item = stack.pop()
+            if item.children:
+                for nested in item.children.values():
+                    stack.extend(nested)
+            item.children = None
+
     def write(self) -> None:
         """Carry out the pending edits: in the root's bytes when it is still unread, else on its datasets."""
         if not self.edited:
@@ -205,7 +219,8 @@ class LazyItem:
         self.members = item.members  #: the item's raw elements, in file order
         self.undefined = item.undefined  #: whether the item has an undefined length
         self.tree = tree  #: the tree of the outermost sequence read from bytes
-        self.children: dict[int, list[LazyItem]] = {}  #: the items of its sequences read from bytes, by tag
+        #: the items of its sequences read from bytes, by tag (when edits may wait: see :meth:`link`)
+        self.children: dict[int, list[LazyItem]] | None = None
         #: removals (None) and new elements not carried out yet, by tag
         self.edits: dict[int, DataElement | None] | None = None
         self._dataset: Dataset | None = None
@@ -218,6 +233,12 @@ class LazyItem:
             if self.tree.edited:
                 self.tree.apply()
         return self._dataset
+
+    def link(self, tag: int, items: list[LazyItem]) -> None:
+        """Record the items of one of this item's sequences (for :func:`rebuild`)."""
+        if self.children is None:
+            self.children = {}
+        self.children[tag] = items
 
     @property
     def deferrable(self) -> bool:
@@ -311,7 +332,7 @@ def _rebuild_item(item: LazyItem, value: bytes, little: bool, encodings: str | l
             except Exception:  # noqa: BLE001 - pydicom cannot write it: leave it to the converted sequence
                 return None
             continue
-        children = item.children.get(tag)
+        children = item.children.get(tag) if item.children else None
         if children and _edited(children):
             inner = rebuild(children, value[raw.value_tell:end], little, encodings)
             if inner is None:
@@ -328,4 +349,4 @@ def _first(pair: tuple[int, RawDataElement]) -> int:
 
 def _edited(items: list[LazyItem]) -> bool:
     """Return whether any of the items, or of the items nested in them, has edits."""
-    return any(item.edits or any(_edited(nested) for nested in item.children.values()) for item in items)
+    return any(item.edits or any(_edited(nested) for nested in (item.children or {}).values()) for item in items)

@@ -235,13 +235,15 @@ def _first(pair: tuple[int, object]) -> int:
     return pair[0]
 
 
-def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = False) -> Iterator[Entry]:
+def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = False,
+         trees: list[rawseq.Tree] | None = None) -> Iterator[Entry]:
     """Yield the working set of a dataset in deid's order, leaving out skipped elements.
 
     Elements are not converted from their raw form unless they are sequences (to walk
     into) or their VR is not recorded in the file. ``defer``: the items of sequences
     read from bytes may be edited and read without converting them (see
-    :class:`~deidc.runtime.rawseq.Tree`).
+    :class:`~deidc.runtime.rawseq.Tree`); each tree that allows it is added to ``trees``,
+    whose owner calls :meth:`~deidc.runtime.rawseq.Tree.release` on it when done.
     """
     skipped = skip_tags(skip) if skip else frozenset()
     queue: list[tuple[Dataset | LazyItem, tuple[int, ...], tuple[str, ...], bool, Entry | None]] = [
@@ -282,14 +284,20 @@ def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = Fa
             entry = Entry(address, element, container, path, filemeta, creator, up, vr, raw)
             yield entry
             if items is not None:
-                tree = container.tree if isinstance(container, LazyItem) else rawseq.Tree(entry, defer)
-                lazy = [LazyItem(entry, index, item, tree) for index, item in enumerate(items)]
                 if isinstance(container, LazyItem):
-                    container.children[number] = lazy
+                    tree = container.tree
                 else:
-                    tree.items = lazy
-                if any(tag == _CHARSET for item in items for tag, _ in item.members):
-                    tree.plain = False  # new values would need the item's own character set
+                    tree = rawseq.Tree(entry, defer)
+                    if defer and trees is not None:
+                        trees.append(tree)
+                lazy = [LazyItem(entry, index, item, tree) for index, item in enumerate(items)]
+                if defer:  # the links a rebuild follows (they make cycles: Tree.release breaks them)
+                    if isinstance(container, LazyItem):
+                        container.link(number, lazy)
+                    else:
+                        tree.items = lazy
+                    if any(tag == _CHARSET for item in items for tag, _ in item.members):
+                        tree.plain = False  # new values would need the item's own character set
                 for index, item_of in enumerate(lazy):
                     queue.append((item_of, (*address, index), path, False, entry))
             elif vr == "SQ" and element is not None and element.value is not None:
