@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 
-from deidc.runtime.listmatch import NUMBER_FORMATS, TEXT_VRS, ValuesTest, ascii_safe, text_codec
+from deidc.runtime.listmatch import BYTES_VRS, NUMBER_FORMATS, TEXT_VRS, ValuesTest, ascii_safe, text_codec
 from deidc.runtime.walk import Entry, walk
 
 # one private block, one element per (VR, slot): written with an explicit VR, read back raw
@@ -46,10 +46,22 @@ def _number_values(vr: str) -> st.SearchStrategy[list[object]]:
     return st.lists(st.integers(low, high), min_size=1, max_size=3)
 
 
+def _bytes_values(vr: str) -> st.SearchStrategy[list[object]]:
+    size = {"OB": 1, "OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}[vr]
+    printable = st.binary(max_size=4).map(lambda b: b + b"Doe\\'x\x00"[: len(b) % 7])  # text-like pieces too
+    return st.lists(printable.map(lambda b: b + b"\x00" * (-len(b) % size)), min_size=1, max_size=1)
+
+
+def _values_of(vr: str) -> st.SearchStrategy[list[object]]:
+    if vr in NUMBER_FORMATS:
+        return _number_values(vr)
+    return _bytes_values(vr) if vr in BYTES_VRS else _text_values(vr)
+
+
 @st.composite
 def _elements(draw: st.DrawFn) -> list[tuple[str, list[object]]]:
-    vrs = draw(st.lists(st.sampled_from(sorted(TEXT_VRS | set(NUMBER_FORMATS))), min_size=1, max_size=6))
-    return [(vr, draw(_number_values(vr) if vr in NUMBER_FORMATS else _text_values(vr))) for vr in vrs]
+    vrs = draw(st.lists(st.sampled_from(sorted(TEXT_VRS | set(NUMBER_FORMATS) | BYTES_VRS)), min_size=1, max_size=6))
+    return [(vr, draw(_values_of(vr))) for vr in vrs]
 
 
 def _write(elements: list[tuple[str, list[object]]], charset: str | None, big_endian: bool) -> bytes:
@@ -128,6 +140,8 @@ def test_a_raw_element_matches_a_values_list_exactly_when_its_decoded_value_does
     ("LO", "Zürich\\Genève", ["h', 'g"], True),
     ("LO", "Zürich\\Genève", ["rich"], True),
     ("LO", "Zürich\\Genève", ["rome"], False),
+    ("OB", b"Doe\x00", ["b'doe\\x00'"], True),  # bytes are tested as the text of pydicom's value: their repr
+    ("OB", b"Doe\x00", ["doe\x00"], False),
 ])
 def test_values_lists_match_raw_elements_as_deid_matches_their_text(
         vr: str, value: object, listed: list[str], expected: bool) -> None:

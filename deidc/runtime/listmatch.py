@@ -22,6 +22,8 @@ still in its raw form is first tested on its bytes:
   the VRs pydicom decodes with it (SH, LO, ST, LT, UC, UT, PN): the bytes are decoded with
   the same codec and the text searched, under the same conditions (for several values,
   the text must print without escapes).
+* bytes (OB, OD, OF, OL, OV, OW): pydicom's value is the raw bytes, so their text is
+  tested without converting the element.
 * binary numbers (US, SS, UL, SL, FL, FD, SV, UV): the values are unpacked with
   :mod:`struct` exactly as pydicom unpacks them (several make a plain list, whose
   numbers are tested one by one), and their text tested.
@@ -43,6 +45,8 @@ from deidc.runtime.walk import Entry
 #: VRs whose raw value is text in the dataset's character set
 TEXT_VRS: Final = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM",
                              "UC", "UI", "UR", "UT"})
+#: VRs whose value pydicom gives as the raw bytes themselves (not UN: pydicom may read it as another VR)
+BYTES_VRS: Final = frozenset({"OB", "OD", "OF", "OL", "OV", "OW"})
 #: VRs whose raw value is binary numbers, with their struct format
 NUMBER_FORMATS: Final = {"US": "H", "SS": "h", "UL": "L", "SL": "l", "FL": "f", "FD": "d", "SV": "q", "UV": "Q"}
 _SIZES: Final = {vr: struct.calcsize("=" + code) for vr, code in NUMBER_FORMATS.items()}
@@ -90,6 +94,8 @@ def _text_regex(values: tuple[str, ...]) -> re.Pattern[str]:
 
 
 _CONTROL: Final = re.compile(rb"[\x00-\x1f\x7f]")
+#: every character of Python's text of an int or a float, lower-cased ("-1", "2.5e-07", "inf", "nan")
+_NUMBER_TEXT: Final = b"0123456789.-+einfa"
 #: characters that pydicom's text of several values adds (``['A', 'B']``), and those ``repr`` escapes
 _UNSAFE_IN_SEVERAL: Final = re.compile(r"""[\[\]'",\\\x00-\x1f\x7f]|^\s|\s$""")
 #: the only non-ASCII characters that an ASCII letter matches case-insensitively (found by trying them all)
@@ -172,6 +178,8 @@ class ValuesTest:
                     if self.regex.search(text) is None and (
                             b"\\" not in value or (self.several_ok and text.rstrip("\x00 ").isprintable())):
                         return False  # one value is a piece of the text; several print without escapes
+            elif vr in BYTES_VRS:  # pydicom's value is these bytes as they are: its text is their repr
+                return self.regex.search(str(value)) is not None
             else:
                 code = NUMBER_FORMATS.get(vr)
                 if code is not None:
@@ -194,35 +202,37 @@ class ValuesTest:
 
 
 class TextIndex:
-    """One file's raw ASCII texts and raw numbers, joined, so that a list is searched in one pass.
+    """One file's raw ASCII texts, joined, so that a list is searched in one pass.
 
     Built once per file (when its first ``values:`` step runs) from the working set of
     that moment: the bytes of each undecoded ASCII text element (one value; or several,
     without control characters, which ``raw_several`` searches as ``raw_one`` does when
-    it exists), and the text of each number of each undecoded binary-number element
-    (``str`` of what :mod:`struct` unpacks, as :meth:`ValuesTest.matches` tests them).
-    A list whose test on raw ASCII bytes exists (``raw_one``: its values that can match
-    ASCII text are all ASCII) then searches the joined bytes once. Only the elements with
-    a hit, the elements not indexed (other VRs, non-ASCII or decoded values; several text
-    values when the list has no ``raw_several``), those a step has changed since, and
-    those made later are tested one by one. Every other element is unchanged and has no
-    hit, so :meth:`ValuesTest.matches` would reject it on that same search: the answer
-    is the same, without the per-element work.
+    it exists). A list whose test on raw ASCII bytes exists (``raw_one``: its values that
+    can match ASCII text are all ASCII) then searches the joined bytes once. Only the
+    elements with a hit, the elements not indexed (other VRs, non-ASCII or decoded values;
+    several text values when the list has no ``raw_several``; undecoded binary numbers
+    when a list value is made only of characters of a number's text, such as ``12`` or
+    ``e5``), those a step has changed since, and those made later are tested one by one.
+    Every other element is unchanged and has no hit (or is a number whose text cannot
+    hold any list value), so :meth:`ValuesTest.matches` would reject it: the answer is
+    the same, without the per-element work.
     """
 
-    __slots__ = ("blob", "owners", "positions", "rest", "several", "size", "starts")
+    __slots__ = ("blob", "numbers", "owners", "positions", "rest", "several", "size", "starts")
 
     #: joins the values; no list value that can be searched on bytes contains it
     SEPARATOR: Final = b"\x00"
 
     def __init__(self, entries: Sequence[Entry]) -> None:
-        """Index the raw ASCII text and number elements of a working set."""
+        """Index the raw ASCII text elements of a working set (and list its raw numbers)."""
         parts: list[bytes] = []
         self.starts: list[int] = []  #: where each indexed value starts in :attr:`blob`
         self.owners: list[Entry] = []  #: the entry of each indexed value
         self.rest: list[Entry] = []  #: the entries tested one by one (those that may match otherwise)
         #: indexed entries of several ASCII text values: tested one by one when a list has no ``raw_several``
         self.several: list[Entry] = []
+        #: undecoded binary numbers: tested one by one when a list value could be found in a number's text
+        self.numbers: list[Entry] = []
         offset = 0
         for entry in entries:
             vr = entry.vr
@@ -241,10 +251,9 @@ class TextIndex:
                         elif _CONTROL.search(value.rstrip(b"\x00 ")) is None:
                             self.several.append(entry)  # found by raw_several as by raw_one, if it exists
                             texts = (value,)
-                elif vr in NUMBER_FORMATS and len(value) % _SIZES[vr] == 0:
-                    order = "<" if raw.is_little_endian else ">"  # each number's text, as matches() tests it
-                    numbers = struct.unpack(f"{order}{len(value) // _SIZES[vr]}{NUMBER_FORMATS[vr]}", value)
-                    texts = [str(number).encode("ascii") for number in numbers]
+                elif vr in NUMBER_FORMATS:
+                    self.numbers.append(entry)  # tested one by one, and only by a list that could match a number
+                    continue
                 if texts is not None:
                     for text in texts:
                         self.starts.append(offset)
@@ -281,6 +290,9 @@ class TextIndex:
         if test.raw_several is None:  # several values are not searched on their bytes for this list
             for entry in self.several:
                 chosen[id(entry)] = entry
+        if any(not needle.translate(None, _NUMBER_TEXT) for needle in needles):  # e.g. "12": numbers may match
+            for entry in self.numbers:
+                chosen[id(entry)] = entry
         for entry in changed:
             chosen[id(entry)] = entry
         for entry in entries[self.size:]:
@@ -297,6 +309,6 @@ def values_test(values: object, ascii_text: bool, codec: str | None = None) -> V
     return ValuesTest(values, ascii_text, codec)
 
 
-__all__ = ["ASCII_SAFE_CHARSETS", "CHARSET_VRS", "NUMBER_FORMATS", "SIMPLE_CODECS", "TEXT_VRS", "TextIndex",
-           "ValuesTest",
+__all__ = ["ASCII_SAFE_CHARSETS", "BYTES_VRS", "CHARSET_VRS", "NUMBER_FORMATS", "SIMPLE_CODECS", "TEXT_VRS",
+           "TextIndex", "ValuesTest",
            "ascii_safe", "charset_terms", "text_codec", "values_test"]
