@@ -82,15 +82,16 @@ def compile_plan(recipes: Sequence[str], variables: dict[str, object]) -> Plan |
     Returns:
         The plan, or None when a recipe has errors or needs an input the run lacks.
     """
-    from deidc.cli import _load  # the CLI's recipe reader (imported late: deidc.cli imports this module)
+    from deidc.cli import _load, _render_text  # the CLI's reader and renderer (late: deidc.cli imports this module)
 
     parsed, unreadable, sources = _load(recipes)
     if unreadable:
         print(render(unreadable, sources), file=sys.stderr)
         return None
     compiled = compile_sources(parsed)
-    if compiled.diagnostics:
-        print(render(compiled.diagnostics, sources) + "\n", file=sys.stderr)
+    if compiled.diagnostics:  # at most 100 per file, errors first, as lint and compile show them
+        print(_render_text(compiled.diagnostics, sources, "full", "list every one with 'deidc lint --format json'")
+              + "\n", file=sys.stderr)
     if compiled.plan is None:
         return None
     missing = missing_inputs(compiled.plan, variables, {})

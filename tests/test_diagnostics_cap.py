@@ -159,3 +159,14 @@ def test_cap_per_file_keeps_errors_first_then_sorts_by_position() -> None:
 def test_cap_per_file_needs_a_positive_limit() -> None:
     with pytest.raises(ValueError, match="limit must be >= 1"):
         cap_per_file([], limit=0)
+
+
+def test_run_prints_capped_diagnostics_and_reads_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(tmp_path / "garbage.deid", _stray_actions(300))
+    (tmp_path / "in").mkdir()
+    out_dir = tmp_path / "out"
+    assert main(["run", path, str(tmp_path / "in"), "-o", str(out_dir)]) != 0
+    out, err = capsys.readouterr()
+    assert len(_shown(err)) == 100
+    assert f"{path}: note: 201 more diagnostics not shown (201 errors)" in err
+    assert not out_dir.exists()
