@@ -24,7 +24,8 @@ from pydicom.sequence import Sequence as DicomSequence
 
 from deidc.plan import ActionKind, Plan, Step
 from deidc.runtime import Change, Matcher, execute
-from deidc.runtime.walk import DEFAULT_SKIP, Entry, tag_text, walk
+from deidc.runtime.walk import DEFAULT_SKIP, Entry, tag_text
+from deidc.runtime.workset import walk
 
 __all__ = [
     "ElementReport", "Explanation", "Rule", "Status", "explain", "explanation_text", "hidden_by_keep", "show_value",

@@ -22,7 +22,8 @@ from deidc.compiler import compile_recipe
 from deidc.runtime import execute, listmatch
 from deidc.runtime.actions import SetValue, set_value
 from deidc.runtime.listmatch import TextIndex, ValuesTest, ascii_safe, text_codec
-from deidc.runtime.walk import Entry, walk
+from deidc.runtime.walk import Entry
+from deidc.runtime.workset import walk
 from deidc.testing import datasets
 
 

@@ -18,7 +18,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 
 from deidc.runtime.listmatch import BYTES_VRS, NUMBER_FORMATS, TEXT_VRS, ValuesTest, ascii_safe, text_codec
-from deidc.runtime.walk import Entry, walk
+from deidc.runtime.walk import Entry
+from deidc.runtime.workset import walk
 
 # one private block, one element per (VR, slot): written with an explicit VR, read back raw
 _BASE = 0x00091000

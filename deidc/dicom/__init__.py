@@ -23,7 +23,8 @@ from deidc.dicom.parser import DicomParser, describe_missing
 from deidc.dicom.utils import get_files, load_dicom, write_atomic
 from deidc.errors import DeidcError, InputError
 from deidc.runtime import StepError
-from deidc.runtime.walk import DEFAULT_SKIP, walk
+from deidc.runtime.walk import DEFAULT_SKIP
+from deidc.runtime.workset import walk
 
 __all__ = [
     "BatchResult",

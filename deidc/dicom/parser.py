@@ -18,7 +18,8 @@ from deidc.dicom.utils import load_dicom, save_dicom
 from deidc.errors import InputError, RecipeError
 from deidc.plan import Plan
 from deidc.runtime import Change, Matcher, execute
-from deidc.runtime.walk import DEFAULT_SKIP, walk
+from deidc.runtime.walk import DEFAULT_SKIP
+from deidc.runtime.workset import walk
 
 __all__ = ["DicomParser"]
 

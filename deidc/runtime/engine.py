@@ -9,6 +9,7 @@ this module carries out their edits.
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -24,7 +25,8 @@ from deidc.runtime.listmatch import TextIndex, ascii_safe, charset_terms, text_c
 from deidc.runtime.rawseq import Tree
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.values import ValueProblem
-from deidc.runtime.walk import DEFAULT_SKIP, Entry, private_creator, walk
+from deidc.runtime.walk import DEFAULT_SKIP, Entry, private_creator
+from deidc.runtime.workset import Slot, WorkingSet, address_of, build
 
 
 class StepError(ValueError):
@@ -74,6 +76,7 @@ def execute(
     skip: frozenset[str] = DEFAULT_SKIP,
     record_values: bool = True,
     reuse_raw: bool = False,
+    sparse: bool | None = None,
 ) -> Execution:
     """Run ``plan`` on ``dataset`` in place; ``lookup`` holds variables and functions and gains the lists.
 
@@ -87,6 +90,11 @@ def execute(
     converting the sequences, whose bytes are rebuilt with the edits at the end
     (:class:`~deidc.runtime.rawseq.Tree`): a blanked element there reads back as
     pydicom reads an empty value from a file.
+
+    ``sparse`` (default: ``reuse_raw``): an element that the plan's identity-only steps,
+    list lines and KEEPs leave alone stays a record of the working set, made an entry
+    only if something needs it (:mod:`deidc.runtime.workset`); the result's ``entries``
+    are then only the entries that were made.
     """
     matcher = matcher or Matcher()
     if strip_sequences:
@@ -97,10 +105,12 @@ def execute(
         dataset.remove_private_tags()
     index = matcher.index(plan)
     trees: list[Tree] = []
-    entries = _working_set(index, dataset, matcher, frozenset() if disable_skip else skip,
-                           reuse_raw and not index.calls_functions, trees)
+    sparse = reuse_raw if sparse is None else sparse
+    working = build(dataset, frozenset() if disable_skip else skip, reuse_raw and not index.calls_functions, trees,
+                    matcher.context(index, sparse), functools.partial(matcher.classify, index, sparse))
+    _hide_kept(index, working, matcher)
     groups: dict[str, object] = {}
-    selected = line_entries(index, entries, matcher)
+    selected = line_entries(index, working, matcher)
     start = 0
     for values in plan.values:
         groups[values.name] = extract_values(values, selected[start:start + len(values.steps)])
@@ -110,7 +120,7 @@ def execute(
         groups[fields.name], found[fields.name] = extract_fields(fields, selected[start:start + len(fields.steps)])
         start += len(fields.steps)
     lookup.update(groups)
-    run = _Run(index, dataset, lookup, matcher, entries, record_values)
+    run = _Run(index, dataset, lookup, matcher, working, record_values)
     run.found = found
     for position in run.positions():
         run.step(position, plan.steps[position])
@@ -119,30 +129,35 @@ def execute(
         _reuse_raw(run)
     for tree in trees:
         tree.release()
-    return Execution([e for e in run.entries if e.live], groups, run.changes)
+    entries = working.made() if sparse else working.everything()
+    return Execution([e for e in entries if e.live], groups, run.changes)
 
 
-def _working_set(index: PlanIndex, dataset: Dataset, matcher: Matcher, skip: frozenset[str],
-                 defer: bool, trees: list[Tree]) -> list[Entry]:
-    everything = list(walk(dataset, skip, defer=defer, trees=trees))
+def _hide_kept(index: PlanIndex, working: WorkingSet, matcher: Matcher) -> None:
+    """Leave out of the working set what a KEEP selects, with what is inside it."""
     if not index.keep_static and not index.keep_dynamic:
-        return everything
+        return
+    if index.keep_dynamic:
+        working.everything()  # an address selector decides per element
     kept_tags: set[int] = set()
     kept_addresses: set[tuple[int, ...]] = set()
-    for entry in everything:
-        if matcher.decide(index, entry).kept or any(matcher.matches(k, entry, {}) for k in index.keep_dynamic):
-            if len(entry.address) == 1:
-                kept_tags.add(entry.tag)
+    for found in working.slots:  # a record is never kept (KEEP makes its identity an entry)
+        if isinstance(found, Entry) and (matcher.decide(index, found).kept or any(
+                matcher.matches(k, found, {}) for k in index.keep_dynamic)):
+            if len(found.address) == 1:
+                kept_tags.add(found.tag)
             else:
-                kept_addresses.add(entry.address)
+                kept_addresses.add(found.address)
     hidden: set[tuple[int, ...]] = set()
-    result = []
-    for entry in everything:
-        if entry.tag in kept_tags or entry.address in kept_addresses or entry.address[:-2] in hidden:
-            hidden.add(entry.address)
-        else:
-            result.append(entry)
-    return result
+
+    def hide(slot: int, found: Slot) -> bool:
+        address = address_of(found)
+        if address[-1] in kept_tags or address in kept_addresses or address[:-2] in hidden:
+            hidden.add(address)
+            return True
+        return False
+
+    working.keep_only(hide)
 
 
 _CHARSET = 0x00080005
@@ -158,7 +173,9 @@ def _reuse_raw(run: _Run) -> None:
         for end in range(1, len(address) + 1, 2):  # the element and every sequence above it
             changed.add(address[:end])
     restored: set[int] = set()
-    for entry in run.entries[:run.initial]:
+    for entry in run.working.slots[:run.initial]:
+        if not isinstance(entry, Entry):
+            continue  # a record: never read
         source = entry.source
         if source is None or entry.is_raw or entry.detached or not entry.alive or entry.address in changed:
             continue
@@ -187,13 +204,13 @@ class _Run:
     """The state of one plan's run on one dataset."""
 
     def __init__(self, index: PlanIndex, dataset: Dataset, lookup: MutableMapping[str, object], matcher: Matcher,
-                 entries: list[Entry], record_values: bool = True) -> None:
+                 working: WorkingSet, record_values: bool = True) -> None:
         self.index = index
         self.record_values = record_values
         self.dataset = dataset
         self.lookup = lookup
         self.matcher = matcher
-        self.entries = entries
+        self.working = working
         self.changes: list[Change] = []
         self.deferred: dict[int, tuple[Entry, Step]] = {}
         self.written: set[int] = set()
@@ -202,14 +219,16 @@ class _Run:
         self.scheduled: set[int] = set(self.pending)
         self.found: dict[str, list[Entry]] = {}  #: the entries each %fields list found
         self.origins: dict[int, str] = {}  #: ``path:line`` of each step, by id
-        self.initial = len(entries)  #: entries after this many were created by ADD
+        self.initial = len(working.slots)  #: the working set's elements after this many were created by ADD
+        self.added: list[Entry] = []  #: the entries ADD created, in order
         self.changed: list[Entry] = []  #: every entry a step changed, in order (with repeats)
         self.text_index: TextIndex | None = None  #: the raw text values, once a values: list needs them
         self.trees: dict[int, Tree] = {}  #: sequences read as bytes with edits to carry out
-        terms = charset_terms(entries) if index.dynamic else None  # the character sets, for values: lists
-        self.ascii_text = terms is not None and ascii_safe(entries, terms)
-        self.codec = text_codec(entries, terms) if terms is not None and self.ascii_text else None
-        for entry in entries:
+        active = working.active  # every entry an identity-only step selects, and every character set
+        terms = charset_terms(active) if index.dynamic else None  # the character sets, for values: lists
+        self.ascii_text = terms is not None and ascii_safe(active, terms)
+        self.codec = text_codec(active, terms) if terms is not None and self.ascii_text else None
+        for entry in active:
             self._file(entry, -1)
 
     def positions(self) -> Iterator[int]:
@@ -253,17 +272,17 @@ class _Run:
             listed = self.lookup.get(selector.name)
             if isinstance(listed, Mapping):  # the list (by uid): what it found, then what ADD made at those uids
                 chosen = [e for e in self.found[selector.name] if e.live]
-                return chosen + [e for e in self.entries[self.initial:] if e.live and e.uid in listed]
+                return chosen + [e for e in self.added if e.live and e.uid in listed]
         if isinstance(selector, SelectValues) and self.ascii_text:
             test = values_test(self.lookup.get(selector.name), True, self.codec)
             if test is None:
                 return []
             if self.text_index is None:
-                self.text_index = TextIndex(self.entries)
-            indexed = self.text_index.select(test, self.entries, self.changed)
+                self.text_index = TextIndex(self.working.slots, self.working.entry)
+            indexed = self.text_index.select(test, self.working.slots, self.changed)
             if indexed is not None:
                 return indexed
-        return self.matcher.select(selector, self.entries, self.lookup, self.ascii_text, self.codec)
+        return self.matcher.select(selector, self.working.everything(), self.lookup, self.ascii_text, self.codec)
 
     def _decide(self, step: Step, entry: Entry) -> Edit:
         try:
@@ -308,7 +327,7 @@ class _Run:
         container = self.dataset.file_meta if tag >> 16 == 2 else self.dataset
         existing = None
         if tag in container:  # else no live entry holds it (a live element is never out of its container)
-            existing = next((e for e in self.entries if e.live and len(e.address) == 1 and e.tag == tag), None)
+            existing = self.working.top_level(tag)
         try:
             value = actions.add_value(step, existing, vr, self.dataset, self.lookup, tag)
         except ValueProblem as problem:
@@ -326,7 +345,8 @@ class _Run:
         container[tag] = element
         entry = Entry((tag,), container[tag], container, (element.keyword,), container is not self.dataset,
                       private_creator(container, tag))
-        self.entries.append(entry)
+        self.working.append(entry)
+        self.added.append(entry)
         self._file(entry, position)
         self._record(entry, step, before, element.value)
 

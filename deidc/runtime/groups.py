@@ -14,19 +14,20 @@ from deidc.plan import FieldList, GroupKind, ValueList
 from deidc.runtime.field import DicomField
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.walk import Entry
+from deidc.runtime.workset import WorkingSet
 
 
-def line_entries(index: PlanIndex, entries: Sequence[Entry], matcher: Matcher) -> list[list[Entry]]:
+def line_entries(index: PlanIndex, working: WorkingSet, matcher: Matcher) -> list[list[Entry]]:
     """Return, for each group line of the plan (``index.lines``), the entries it reads, in working-set order."""
     selected: list[list[Entry]] = [[] for _ in index.lines]
     if not selected:
         return selected
     if len(index.dynamic_lines) < len(selected):
-        for entry in entries:
+        for entry in working.active:  # an element an identity-only line selects is never left a record
             for number in matcher.decide(index, entry).lines:
                 selected[number].append(entry)
     for number in index.dynamic_lines:
-        selected[number] = matcher.select(index.lines[number].selector, entries, {})
+        selected[number] = matcher.select(index.lines[number].selector, working.everything(), {})
     return selected
 
 

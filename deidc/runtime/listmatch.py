@@ -37,10 +37,13 @@ import bisect
 import functools
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
+from pydicom.dataelem import RawDataElement
+
 from deidc.runtime.walk import Entry
+from deidc.runtime.workset import Slot
 
 #: VRs whose raw value is text in the dataset's character set
 TEXT_VRS: Final = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM",
@@ -218,88 +221,89 @@ class TextIndex:
     the same, without the per-element work.
     """
 
-    __slots__ = ("blob", "numbers", "owners", "positions", "rest", "several", "size", "starts")
+    __slots__ = ("blob", "entry", "numbers", "owners", "rest", "several", "size", "starts")
 
     #: joins the values; no list value that can be searched on bytes contains it
     SEPARATOR: Final = b"\x00"
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
-        """Index the raw ASCII text elements of a working set (and list its raw numbers)."""
+    def __init__(self, slots: Sequence[Slot], entry: Callable[[int], Entry] | None = None) -> None:
+        """Index the raw ASCII text elements of a working set (and list its raw numbers).
+
+        ``slots``: the working set's entries and records (:class:`~deidc.runtime.workset.WorkingSet`),
+        ``entry``: makes the entry at a position (None: every slot is an entry already).
+        """
         parts: list[bytes] = []
         self.starts: list[int] = []  #: where each indexed value starts in :attr:`blob`
-        self.owners: list[Entry] = []  #: the entry of each indexed value
-        self.rest: list[Entry] = []  #: the entries tested one by one (those that may match otherwise)
-        #: indexed entries of several ASCII text values: tested one by one when a list has no ``raw_several``
-        self.several: list[Entry] = []
+        self.owners: list[int] = []  #: the position (slot) of each indexed value's element
+        self.rest: list[int] = []  #: the elements tested one by one (those that may match otherwise)
+        #: indexed elements of several ASCII text values: tested one by one when a list has no ``raw_several``
+        self.several: list[int] = []
         #: undecoded binary numbers: tested one by one when a list value could be found in a number's text
-        self.numbers: list[Entry] = []
+        self.numbers: list[int] = []
+        #: the entry at a position
+        self.entry: Callable[[int], Entry] = entry or slots.__getitem__  # type: ignore[assignment]
         offset = 0
-        for entry in entries:
-            vr = entry.vr
+        for slot, found in enumerate(slots):
+            if isinstance(found, Entry):
+                vr, raw = found.vr, found.raw
+            else:  # a record: its element as stored, and its identity
+                vr, stored = found[2].vr, found[1]
+                raw = stored if isinstance(stored, RawDataElement) else None
             if vr == "SQ":
                 continue  # a sequence never matches
-            raw = entry.raw
             if raw is not None:
                 value = raw.value
                 if not value:
                     continue  # an empty raw value never matches
-                texts: Sequence[bytes] | None = None
                 if vr in TEXT_VRS:
                     if value.isascii():
                         if b"\\" not in value:
-                            texts = (value,)
-                        elif _CONTROL.search(value.rstrip(b"\x00 ")) is None:
-                            self.several.append(entry)  # found by raw_several as by raw_one, if it exists
-                            texts = (value,)
+                            self.starts.append(offset)
+                            self.owners.append(slot)
+                            parts.append(value)
+                            offset += len(value) + 1
+                            continue
+                        if _CONTROL.search(value.rstrip(b"\x00 ")) is None:
+                            self.several.append(slot)  # found by raw_several as by raw_one, if it exists
+                            self.starts.append(offset)
+                            self.owners.append(slot)
+                            parts.append(value)
+                            offset += len(value) + 1
+                            continue
                 elif vr in NUMBER_FORMATS:
-                    self.numbers.append(entry)  # tested one by one, and only by a list that could match a number
+                    self.numbers.append(slot)  # tested one by one, and only by a list that could match a number
                     continue
-                if texts is not None:
-                    for text in texts:
-                        self.starts.append(offset)
-                        self.owners.append(entry)
-                        parts.append(text)
-                        offset += len(text) + 1
-                    continue
-            self.rest.append(entry)
+            self.rest.append(slot)
         #: the indexed values, each followed by the separator, in lower case (as ``raw_one`` ignores case)
         self.blob = self.SEPARATOR.join(parts).lower()
-        self.size = len(entries)  #: entries at this position and later were made after the index
-        self.positions = {id(entry): position for position, entry in enumerate(entries)}
+        self.size = len(slots)  #: elements at this position and later were made after the index
 
-    def select(self, test: ValuesTest, entries: Sequence[Entry], changed: Iterable[Entry]) -> list[Entry] | None:
+    def select(self, test: ValuesTest, slots: Sequence[Slot], changed: Iterable[Entry]) -> list[Entry] | None:
         """Return the live entries the list selects, in working-set order (None: test one by one instead).
 
-        ``entries``: the working set now (the indexed one, then any made since);
+        ``slots``: the working set now (the indexed one, then any element made since);
         ``changed``: every entry a step has changed since the index was built.
         """
         needles = test.needles
         if needles is None or any(self.SEPARATOR in needle for needle in needles):
             return None
-        chosen: dict[int, Entry] = {}
+        chosen: set[int] = set()
         blob, starts, owners = self.blob, self.starts, self.owners
         for needle in needles:  # bytes.find: the case-insensitive search of raw_one, on the lower-case bytes
             at = blob.find(needle)
             while at >= 0:
                 index = bisect.bisect_right(starts, at) - 1
-                owner = owners[index]
-                chosen[id(owner)] = owner
+                chosen.add(owners[index])
                 at = blob.find(needle, starts[index + 1]) if index + 1 < len(starts) else -1
-        for entry in self.rest:
-            chosen[id(entry)] = entry
+        chosen.update(self.rest)
         if test.raw_several is None:  # several values are not searched on their bytes for this list
-            for entry in self.several:
-                chosen[id(entry)] = entry
+            chosen.update(self.several)
         if any(not needle.translate(None, _NUMBER_TEXT) for needle in needles):  # e.g. "12": numbers may match
-            for entry in self.numbers:
-                chosen[id(entry)] = entry
-        for entry in changed:
-            chosen[id(entry)] = entry
-        for entry in entries[self.size:]:
-            chosen[id(entry)] = entry
-        positions, size = self.positions, self.size
-        ordered = sorted(chosen.values(), key=lambda e: positions.get(id(e), size))
-        return [e for e in ordered if e.live and test.matches(e)]
+            chosen.update(self.numbers)
+        chosen.update(entry.slot for entry in changed)
+        chosen.update(range(self.size, len(slots)))
+        entries = [self.entry(slot) for slot in sorted(chosen)]
+        return [e for e in entries if e.live and test.matches(e)]
 
 
 def values_test(values: object, ascii_text: bool, codec: str | None = None) -> ValuesTest | None:

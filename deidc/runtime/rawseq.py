@@ -61,12 +61,12 @@ Members = list[tuple[int, RawDataElement]]
 class RawItem(NamedTuple):
     """One item as read from a sequence's bytes."""
 
-    members: Members  #: ``(tag, raw element)`` pairs, in file order
+    members: Members  #: ``(tag, raw element)`` pairs, in tag order
     undefined: bool  #: whether the item has an undefined length (it ends with a delimiter)
 
 
 def read_items(raw: RawDataElement) -> list[RawItem] | None:
-    """Return the items of a raw explicit-VR sequence, their ``(tag, raw element)`` pairs in file order.
+    """Return the items of a raw explicit-VR sequence, their ``(tag, raw element)`` pairs in tag order.
 
     Returns None whenever pydicom's own reader must read it (see the module docstring).
     Each element is the ``RawDataElement`` pydicom's reader would make, down to its
@@ -93,6 +93,7 @@ def read_items(raw: RawDataElement) -> list[RawItem] | None:
             members: Members = []
             seen: set[int] = set()
             closed = False
+            ordered, last = True, -1
             while position < stop:
                 group, number, code, length = element(value, position)
                 tag = group << 16 | number
@@ -115,9 +116,14 @@ def read_items(raw: RawDataElement) -> list[RawItem] | None:
                     return None
                 data = value[tell:position] if length else empty_value_for_VR(vr, raw=True)
                 seen.add(tag)
+                if tag < last:
+                    ordered = False
+                last = tag
                 members.append((tag, RawDataElement(BaseTag(tag), vr, length, data, tell, False, little)))  # type: ignore[arg-type]
             if undefined and not closed:
                 return None
+            if not ordered:
+                members.sort(key=_first)  # out of order in the file (pydicom's dataset sorts them too)
             items.append(RawItem(members, undefined))
     except struct.error:  # truncated
         return None
@@ -216,7 +222,7 @@ class LazyItem:
         """Record the sequence's entry, the item's index, its raw elements and its tree."""
         self.sequence = sequence  #: the entry of the sequence that holds the item
         self.index = index  #: the item's index in the sequence
-        self.members = item.members  #: the item's raw elements, in file order
+        self.members = item.members  #: the item's raw elements, in tag order
         self.undefined = item.undefined  #: whether the item has an undefined length
         self.tree = tree  #: the tree of the outermost sequence read from bytes
         #: the items of its sequences read from bytes, by tag (when edits may wait: see :meth:`link`)

@@ -36,6 +36,7 @@ from deidc.plan import (
 from deidc.runtime.listmatch import values_test
 from deidc.runtime.selector_index import SelectorIndex
 from deidc.runtime.walk import Entry, keyword_of, tag_text
+from deidc.runtime.workset import Context
 
 
 @functools.lru_cache(maxsize=1024)
@@ -171,6 +172,7 @@ class Matcher:
         self._cache: dict[tuple[Selector, tuple[object, ...]], bool] = {}
         self._indexes: dict[int, PlanIndex] = {}
         self._decisions: dict[tuple[int, tuple[object, ...]], Decision] = {}
+        self._contexts: dict[tuple[int, bool], tuple[PlanIndex, Context]] = {}
 
     def index(self, plan: Plan) -> PlanIndex:
         """Return the (cached) index of a plan."""
@@ -178,6 +180,26 @@ class Matcher:
         if found is None or found.plan is not plan:
             found = self._indexes[id(plan)] = PlanIndex(plan)
         return found
+
+    def context(self, index: PlanIndex, sparse: bool = True) -> Context:
+        """Return the top-level context of a plan's walks (:func:`deidc.runtime.workset.build`) in this batch.
+
+        It is decided by :meth:`classify` with the same ``sparse``.
+        """
+        key = (id(index), sparse)
+        found = self._contexts.get(key)
+        if found is None or found[0] is not index:
+            found = self._contexts[key] = (index, Context())
+        return found[1]
+
+    def classify(self, index: PlanIndex, sparse: bool, entry: Entry) -> tuple[tuple[object, object] | None, bool]:
+        """Return a new identity's decision (as ``Entry.decided``) and whether its elements may stay records.
+
+        ``sparse``: an element that no identity-only step, list line or KEEP selects may
+        stay a record (else every element is an entry).
+        """
+        decision = self.decide(index, entry)
+        return entry.decided, sparse and not (decision.steps or decision.lines or decision.kept)
 
     def decide(self, index: PlanIndex, entry: Entry) -> Decision:
         """Return the identity-only decision of a plan for an entry (computed once per identity)."""

@@ -1,14 +1,13 @@
-"""The working set: a pydicom ``Dataset`` → the ordered elements a plan may act on.
+"""The elements a plan may act on: :class:`Entry`, and what finding them needs.
 
-The order is deid's: top-level elements in tag order, then file-meta elements, then
-the elements of sequence items, level by level. An element's address is a tuple of
-tags and item indexes; ``uid`` is deid's string form of it.
+An element's address is a tuple of tags and item indexes; ``uid`` is deid's string
+form of it. The walk that makes the working set, in deid's order, is in
+:mod:`deidc.runtime.workset`.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from typing import Final
 
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
@@ -46,7 +45,7 @@ class Entry:
     """One element of the working set, with where it lives (its value is read only when needed)."""
 
     __slots__ = ("address", "_container", "names", "filemeta", "creator", "alive", "up", "cleared", "tag", "vr",
-                 "raw", "source", "decided", "detached", "_element", "_identity", "_uid")
+                 "raw", "source", "decided", "detached", "slot", "_element", "_identity", "_uid")
 
     def __init__(self, address: tuple[int, ...], element: DataElement | None, parent: Dataset | LazyItem,
                  names: tuple[str, ...], filemeta: bool, creator: str | None, up: Entry | None = None,
@@ -70,6 +69,8 @@ class Entry:
         self.decided: tuple[object, object] | None = None
         #: the element was decoded on its own, from an item still read as bytes: it is not in a dataset
         self.detached = False
+        #: its position in its working set (:class:`~deidc.runtime.workset.WorkingSet`)
+        self.slot = -1
         self.vr: str = vr if vr is not None else (element.VR if element is not None else "UN")  #: its VR
         self._identity: tuple[object, ...] | None = None
         self._uid: str | None = None
@@ -211,13 +212,13 @@ def private_creator(dataset: Dataset, tag: int) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _members(container: Dataset | LazyItem) -> list[tuple[int, DataElement | RawDataElement]]:
-    """Return a container's elements (raw or decoded, deferred ones read) with int tags, in tag order."""
+def members(container: Dataset | LazyItem) -> list[tuple[int, DataElement | RawDataElement]]:
+    """Return a container's elements (raw or decoded, deferred ones read) with int tags, in tag order.
+
+    An item read from bytes gives its own list (in tag order already): the caller must not change it.
+    """
     if isinstance(container, LazyItem):
-        members: list[tuple[int, DataElement | RawDataElement]] = list(container.members)
-        if any(members[i][0] > members[i + 1][0] for i in range(len(members) - 1)):
-            members.sort(key=_first)
-        return members
+        return container.members  # type: ignore[return-value]
     stored = getattr(container, "_dict", None)  # pydicom's own store: no Tag() conversion per element
     if not isinstance(stored, dict):
         return [(int(tag), container.get_item(tag)) for tag in sorted(container.keys(), key=int)]
@@ -233,73 +234,3 @@ def _members(container: Dataset | LazyItem) -> list[tuple[int, DataElement | Raw
 
 def _first(pair: tuple[int, object]) -> int:
     return pair[0]
-
-
-def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = False,
-         trees: list[rawseq.Tree] | None = None) -> Iterator[Entry]:
-    """Yield the working set of a dataset in deid's order, leaving out skipped elements.
-
-    Elements are not converted from their raw form unless they are sequences (to walk
-    into) or their VR is not recorded in the file. ``defer``: the items of sequences
-    read from bytes may be edited and read without converting them (see
-    :class:`~deidc.runtime.rawseq.Tree`); each tree that allows it is added to ``trees``,
-    whose owner calls :meth:`~deidc.runtime.rawseq.Tree.release` on it when done.
-    """
-    skipped = skip_tags(skip) if skip else frozenset()
-    queue: list[tuple[Dataset | LazyItem, tuple[int, ...], tuple[str, ...], bool, Entry | None]] = [
-        (dataset, (), (), False, None)]
-    meta = getattr(dataset, "file_meta", None)
-    if meta is not None:
-        queue.append((meta, (), (), True, None))
-    head = 0
-    while head < len(queue):
-        container, prefix, names, filemeta, up = queue[head]
-        head += 1
-        creators: dict[int, str | None] = {}
-        for number, stored in _members(container):
-            if number in skipped:
-                continue
-            vr = stored.VR
-            element: DataElement | None = None
-            raw: RawDataElement | None = None
-            items: list[rawseq.RawItem] | None = None
-            if isinstance(stored, RawDataElement):
-                raw = stored
-                if vr == "SQ":
-                    items = rawseq.read_items(stored)
-                if items is None and (vr is None or vr == "SQ"):
-                    element = (container.resolve() if isinstance(container, LazyItem) else container)[number]
-                    vr = element.VR
-            else:
-                element = stored
-            address = (*prefix, number)
-            path = (*names, keyword_of(number))
-            creator = None
-            if number >> 16 & 1 and number & 0xFFFF >= 0x1000:
-                block = number >> 8
-                if block not in creators:
-                    creators[block] = (container.creator(number) if isinstance(container, LazyItem)
-                                       else private_creator(container, number))
-                creator = creators[block]
-            entry = Entry(address, element, container, path, filemeta, creator, up, vr, raw)
-            yield entry
-            if items is not None:
-                if isinstance(container, LazyItem):
-                    tree = container.tree
-                else:
-                    tree = rawseq.Tree(entry, defer)
-                    if defer and trees is not None:
-                        trees.append(tree)
-                lazy = [LazyItem(entry, index, item, tree) for index, item in enumerate(items)]
-                if defer:  # the links a rebuild follows (they make cycles: Tree.release breaks them)
-                    if isinstance(container, LazyItem):
-                        container.link(number, lazy)
-                    else:
-                        tree.items = lazy
-                    if any(tag == _CHARSET for item in items for tag, _ in item.members):
-                        tree.plain = False  # new values would need the item's own character set
-                for index, item_of in enumerate(lazy):
-                    queue.append((item_of, (*address, index), path, False, entry))
-            elif vr == "SQ" and element is not None and element.value is not None:
-                for index, item in enumerate(element.value):
-                    queue.append((item, (*address, index), path, False, entry))
