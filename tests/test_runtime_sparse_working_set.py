@@ -18,9 +18,11 @@ import pydicom
 import pytest
 from hypothesis import HealthCheck, given, settings
 from pydicom.data import get_charset_files, get_testdata_file
+from pydicom.dataelem import RawDataElement
 
 from deidc.compiler import compile_recipe
 from deidc.runtime import Matcher, StepError, execute
+from deidc.runtime.walk import private_creator
 from deidc.runtime.workset import build, walk
 from deidc.testing import datasets
 
@@ -146,7 +148,9 @@ def _made_file() -> bytes:
     dataset.StudyDescription = "ABC study"
     other = pydicom.Dataset()
     other.PatientID, other.IssuerOfPatientID, other.TypeOfPatientID = "XYZ", "ABC", "TEXT"
+    other.private_block(0x0011, "ACME2", create=True).add_new(0x01, "LO", "ABC in an item")
     dataset.OtherPatientIDsSequence = [other]
+    dataset.private_block(0x0011, "ACME1", create=True).add_new(0x01, "LO", "ABC")  # written padded: "ACME1 "
     buffer = io.BytesIO()
     dataset.save_as(buffer, implicit_vr=False, little_endian=True)
     return buffer.getvalue()
@@ -174,3 +178,19 @@ def test_records_are_hidden_found_and_added_as_entries_would_be(recipe: str) -> 
     full = _run(data, recipe, sparse=False, reuse_raw=True)
     assert _run(data, recipe, sparse=True, reuse_raw=True, matcher=matcher) == full
     assert full[0], "the recipe changes something"
+
+
+@pytest.mark.parametrize("name", [*FILES, "priv_SQ.dcm", "made"])
+def test_private_creators_read_from_bytes_are_the_ones_pydicom_decodes(name: str) -> None:
+    data = _bytes(name) if name != "made" else _made_file()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = pydicom.dcmread(io.BytesIO(data), force=True)
+        decoded = pydicom.dcmread(io.BytesIO(data), force=True)
+        decoded.decode()
+    private = [int(tag) for tag in raw.keys() if tag.group % 2 and tag.element >= 0x1000]
+    found = [private_creator(raw, tag) for tag in private]
+    assert found == [private_creator(decoded, tag) for tag in private]
+    if name in ("CT_small.dcm", "made"):  # explicit VR, creators undecoded: read from their bytes
+        creators = {tag & 0xFFFF0000 | (tag & 0xFFFF) >> 8 for tag in private}
+        assert all(found) and all(isinstance(raw.get_item(tag), RawDataElement) for tag in creators)

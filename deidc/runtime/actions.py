@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Final, Union
 
+from pydicom import config
 from pydicom.datadict import dictionary_has_tag, dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
@@ -114,7 +115,7 @@ def set_value(entry: Entry, edit: SetValue) -> Tree | None:
     the element is in a sequence item still read as bytes (see :meth:`Entry.put`).
     """
     if (entry.is_raw or entry.detached) and entry.vr not in ("SQ", "UN"):
-        return entry.put(DataElement(entry.tag, entry.vr, edit.value))
+        return entry.put(make_element(entry.tag, entry.vr, edit.value))
     entry.element.value = edit.value
     return None
 
@@ -151,4 +152,34 @@ def add_value(step: Step, existing: Entry | None, vr: str, dataset: Dataset, loo
 
 def new_element(tag: int, vr: str, value: object) -> DataElement:
     """Return a new element for ADD."""
-    return DataElement(tag, vr, value)
+    return make_element(tag, vr, value)
+
+
+#: (VR, text) pairs that pydicom's validation has passed: a batch writes the same few values again and again
+_VALID: set[tuple[str, str]] = set()
+_VALID_MAX: Final = 4096
+
+
+def make_element(tag: int, vr: str, value: object) -> DataElement:
+    """Return a new element, its value validated as pydicom validates it, but each text only once.
+
+    A text that passed for a VR is not validated again (a valid value gives no warning
+    and raises nothing, whatever pydicom's validation mode); any other value is
+    validated as usual, so it warns or raises as pydicom's settings say.
+    """
+    mode = config.settings.reading_validation_mode
+    if not isinstance(value, str):
+        return DataElement(tag, vr, value)
+    key = (vr, value)
+    if key in _VALID:
+        element = DataElement(tag, vr, value, validation_mode=config.IGNORE)
+    else:
+        try:
+            element = DataElement(tag, vr, value, validation_mode=config.RAISE)
+        except ValueError:  # not valid: as pydicom's settings say (a warning by default)
+            return DataElement(tag, vr, value)
+        if len(_VALID) >= _VALID_MAX:
+            _VALID.clear()
+        _VALID.add(key)
+    element.validation_mode = mode  # later values are validated as pydicom's settings say
+    return element

@@ -264,13 +264,24 @@ class LazyItem:
         creator_tag = (tag & 0xFFFF0000) | ((tag & 0xFFFF) >> 8)
         for number, raw in self.members:
             if number == creator_tag:
-                data = raw.value
-                if raw.VR == "LO" and isinstance(data, bytes) and b"\\" not in data \
-                        and not data.translate(None, _PLAIN):
-                    return data.decode("ascii").rstrip("\x00 ")
+                text = creator_text(raw)
+                if text is not None:
+                    return text
                 value = self.resolve()[creator_tag].value  # anything else: as pydicom reads it
                 return value if isinstance(value, str) else None
         return None
+
+
+def creator_text(raw: RawDataElement) -> str | None:
+    """Return a private creator's text from its raw bytes, as pydicom decodes it (None: leave it to pydicom).
+
+    Only explicit LO holding printable ASCII (NUL padding allowed) and one value: every
+    character set decodes that to the same text.
+    """
+    data = raw.value
+    if raw.VR == "LO" and isinstance(data, bytes) and b"\\" not in data and not data.translate(None, _PLAIN):
+        return data.decode("ascii").rstrip("\x00 ")
+    return None
 
 
 def _write_encoding(root: Entry) -> str | list[str]:

@@ -206,6 +206,11 @@ def private_creator(dataset: Dataset, tag: int) -> str | None:
     if not group % 2 or element < 0x1000:
         return None
     creator_tag = (group << 16) | (element >> 8)
+    stored = getattr(dataset, "_dict", {}).get(creator_tag)  # pydicom's store: no Tag() conversion
+    if isinstance(stored, RawDataElement):
+        text = rawseq.creator_text(stored)  # not decoded: read from its bytes when that is exact
+        if text is not None:
+            return text
     if creator_tag not in dataset:
         return None
     value = dataset[creator_tag].value

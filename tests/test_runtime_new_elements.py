@@ -1,0 +1,59 @@
+"""New elements (REPLACE of an unread element, ADD) are validated as pydicom validates them, each text once.
+
+A batch writes the same few texts into every file, so a text that passed pydicom's
+validation for a VR is not validated again. That must not change what pydicom would
+say: an invalid value warns (or raises, under pydicom's RAISE mode) every time.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+from pydicom import config
+
+from deidc.runtime import actions
+from deidc.runtime.actions import make_element
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    actions._VALID.clear()
+    mode = config.settings.reading_validation_mode
+    yield
+    actions._VALID.clear()
+    config.settings.reading_validation_mode = mode
+
+
+def _warnings(count: int, vr: str, value: str) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(count):
+            make_element(0x00100010 if vr == "PN" else 0x00120062, vr, value)
+    return [str(w.message) for w in caught]
+
+
+def test_an_invalid_value_warns_each_time_as_pydicom_does() -> None:
+    assert len(_warnings(3, "CS", "Yes, lower case")) == 3
+
+
+def test_a_valid_value_never_warns_and_is_validated_once() -> None:
+    assert _warnings(3, "CS", "YES") == []
+    assert ("CS", "YES") in actions._VALID
+
+
+def test_an_invalid_value_raises_under_pydicoms_raise_mode_also_after_a_valid_one() -> None:
+    config.settings.reading_validation_mode = config.RAISE
+    assert make_element(0x00120062, "CS", "YES").value == "YES"
+    assert make_element(0x00120062, "CS", "YES").value == "YES"  # cached: still no error
+    with pytest.raises(ValueError, match="CS"):
+        make_element(0x00120062, "CS", "Yes, lower case")
+
+
+def test_new_elements_keep_pydicoms_mode_for_later_values() -> None:
+    element = make_element(0x00120062, "CS", "YES")
+    again = make_element(0x00120062, "CS", "YES")
+    assert element.validation_mode == again.validation_mode == config.settings.reading_validation_mode
+    assert make_element(0x00100010, "PN", "Doe^Jane").value == "Doe^Jane"
+    assert str(make_element(0x00281050, "DS", "1.5\\2").value[1]) == "2"  # several values, converted as usual
