@@ -8,8 +8,8 @@ Reading every element's value to test it would convert every raw element into a 
 ``DataElement`` (slow, and a converted element is slower to write again). So an element
 still in its raw form is first tested on its bytes:
 
-* text VRs: a bytes regular expression of the list's values (ASCII letters folded) must
-  find a match in the raw bytes. The text tested is the value's ``str``: for one value a
+* text VRs: one of the list's values (as lower-case ASCII bytes) must be found in the
+  raw bytes, lower-cased (ASCII letters only fold). The text tested is the value's ``str``: for one value a
   piece of the bytes, for several pydicom's ``['A', 'B']`` form, whose added characters
   (brackets, quotes, commas, a space after a comma) no eligible list value contains or
   starts or ends with. So when the bytes do not match, the text cannot. The shortcut is
@@ -110,50 +110,57 @@ def _can_match_ascii(value: str) -> bool:
     return all(ch.isascii() or ch in _FOLDS_TO_ASCII for ch in value)
 
 
-def _join(values: list[str]) -> re.Pattern[bytes]:
-    return re.compile(b"|".join(re.escape(v.encode("ascii")) for v in values) or b"(?!)", re.IGNORECASE)
-
-
 @functools.lru_cache(maxsize=256)
 def _needles(values: tuple[str, ...]) -> tuple[bytes, ...] | None:
-    """Return a list's values as lower-case ASCII bytes, as ``raw_one`` searches them (None: no such test)."""
+    """Return a list's values that can match ASCII text as lower-case ASCII bytes (None: one is not ASCII)."""
     usable = [v for v in values if v and _can_match_ascii(v)]
     if not all(v.isascii() for v in usable):
         return None
     return tuple(sorted({v.encode("ascii").lower() for v in usable}))
 
 
-@functools.lru_cache(maxsize=256)
-def _bytes_regexes(values: tuple[str, ...]) -> tuple[re.Pattern[bytes] | None, re.Pattern[bytes] | None]:
-    """Return the tests on raw ASCII bytes of one value and of several values (None: no such test)."""
-    usable = [v for v in values if v and _can_match_ascii(v)]  # the others cannot be found in ASCII text
-    if not all(v.isascii() for v in usable):
-        return None, None
-    one = _join(usable)
-    several = None if any(_UNSAFE_IN_SEVERAL.search(v) for v in usable) else one
-    return one, several
+def _several_safe(values: tuple[str, ...]) -> bool:
+    """Return whether no value that can match ASCII text holds a character pydicom's text of several adds."""
+    return not any(v and _can_match_ascii(v) and _UNSAFE_IN_SEVERAL.search(v) for v in values)
 
 
 class ValuesTest:
-    """The test of one ``values:`` list (its values as found in one file)."""
+    """The test of one ``values:`` list (its values as found in one file).
 
-    __slots__ = ("codec", "needles", "raw_one", "raw_several", "regex", "several_ok")
+    Its regular expression is compiled only if some element needs it: a file's lists
+    usually differ from the last file's, and most elements are rejected on their bytes.
+    """
+
+    __slots__ = ("codec", "needles", "several_ok", "several_raw", "strings", "_regex")
 
     def __init__(self, values: Sequence[object], ascii_text: bool, codec: str | None = None) -> None:
-        """Compile the list's values.
+        """Prepare the list's values.
 
         ``ascii_text``: the dataset's character sets are ASCII-safe; ``codec``: its one
         character set's codec, when it is single-byte or UTF-8 (see :func:`text_codec`).
         """
-        strings = tuple(str(v) for v in values)
-        self.regex = _text_regex(strings)  #: the test on decoded text
-        #: the tests on raw ASCII bytes holding one value, and several values (None: decode instead)
-        self.raw_one, self.raw_several = _bytes_regexes(strings) if ascii_text else (None, None)
-        #: what ``raw_one`` finds, as lower-case bytes (for :class:`TextIndex`); None when it is None
-        self.needles = _needles(strings) if self.raw_one is not None else None
+        self.strings = tuple(str(v) for v in values)  #: the values' texts
+        #: the values that can be found in ASCII text, as lower-case ASCII bytes: raw ASCII text
+        #: holding one value is searched for them (None: every such value is not ASCII, decode instead)
+        self.needles = _needles(self.strings) if ascii_text else None
+        #: raw ASCII text holding several values is searched for the needles too (none holds a
+        #: character that pydicom's text of several adds)
+        self.several_raw = self.needles is not None and _several_safe(self.strings)
         self.codec = codec if ascii_text else None  #: decodes non-ASCII raw text as pydicom does
         #: no value can straddle two values in pydicom's text of several
-        self.several_ok = not any(v and _UNSAFE_IN_SEVERAL.search(v) for v in strings)
+        self.several_ok = not any(v and _UNSAFE_IN_SEVERAL.search(v) for v in self.strings)
+        self._regex: re.Pattern[str] | None = None
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """Return the test on decoded text (compiled on first use)."""
+        if self._regex is None:
+            self._regex = _text_regex(self.strings)
+        return self._regex
+
+    def _found(self, value: bytes) -> bool:
+        lowered = value.lower()  # the needles' case-insensitive search: ASCII letters only fold
+        return any(needle in lowered for needle in self.needles)  # type: ignore[union-attr]
 
     def matches(self, entry: Entry) -> bool:
         """Return whether the entry's value (or one of its values) contains one of the list's values."""
@@ -162,37 +169,44 @@ class ValuesTest:
             return False
         raw = entry.raw
         if raw is not None:
-            value = raw.value
-            if not value:
-                return False
-            if vr in TEXT_VRS:
-                if value.isascii():
-                    if b"\\" not in value:
-                        if self.raw_one is not None and self.raw_one.search(value) is None:
-                            return False
-                    elif (self.raw_several is not None and self.raw_several.search(value) is None
-                          and _CONTROL.search(value.rstrip(b"\x00 ")) is None):
-                        return False
-                elif self.codec is not None and vr in CHARSET_VRS and b"\x1b" not in value:
-                    try:
-                        text = value.decode(self.codec)
-                    except UnicodeDecodeError:
-                        return self._decoded(entry)
-                    if self.regex.search(text) is None and (
-                            b"\\" not in value or (self.several_ok and text.rstrip("\x00 ").isprintable())):
-                        return False  # one value is a piece of the text; several print without escapes
-            elif vr in BYTES_VRS:  # pydicom's value is these bytes as they are: its text is their repr
-                return self.regex.search(str(value)) is not None
-            else:
-                code = NUMBER_FORMATS.get(vr)
-                if code is not None:
-                    size = _SIZES[vr]
-                    if len(value) % size == 0:
-                        order = "<" if raw.is_little_endian else ">"
-                        numbers = struct.unpack(f"{order}{len(value) // size}{code}", value)
-                        # pydicom gives several numbers as a plain list: each is tested alone
-                        return any(self.regex.search(str(n)) is not None for n in numbers)
+            found = self.raw_matches(vr, raw)
+            if found is not None:
+                return found
         return self._decoded(entry)
+
+    def raw_matches(self, vr: str, raw: RawDataElement) -> bool | None:
+        """Return whether an undecoded element matches, from its bytes (None: it must be decoded to tell)."""
+        value = raw.value
+        if not value:
+            return False
+        if vr in TEXT_VRS:
+            if value.isascii():
+                if b"\\" not in value:
+                    if self.needles is not None and not self._found(value):
+                        return False
+                elif self.several_raw and not self._found(value) \
+                        and _CONTROL.search(value.rstrip(b"\x00 ")) is None:
+                    return False
+            elif self.codec is not None and vr in CHARSET_VRS and b"\x1b" not in value:
+                try:
+                    text = value.decode(self.codec)
+                except UnicodeDecodeError:
+                    return None
+                if self.regex.search(text) is None and (
+                        b"\\" not in value or (self.several_ok and text.rstrip("\x00 ").isprintable())):
+                    return False  # one value is a piece of the text; several print without escapes
+            return None
+        if vr in BYTES_VRS:  # pydicom's value is these bytes as they are: its text is their repr
+            return self.regex.search(str(value)) is not None
+        code = NUMBER_FORMATS.get(vr)
+        if code is not None:
+            size = _SIZES[vr]
+            if len(value) % size == 0:
+                order = "<" if raw.is_little_endian else ">"
+                numbers = struct.unpack(f"{order}{len(value) // size}{code}", value)
+                # pydicom gives several numbers as a plain list: each is tested alone
+                return any(self.regex.search(str(n)) is not None for n in numbers)
+        return None
 
     def _decoded(self, entry: Entry) -> bool:
         element = entry.element
@@ -209,16 +223,18 @@ class TextIndex:
 
     Built once per file (when its first ``values:`` step runs) from the working set of
     that moment: the bytes of each undecoded ASCII text element (one value; or several,
-    without control characters, which ``raw_several`` searches as ``raw_one`` does when
-    it exists). A list whose test on raw ASCII bytes exists (``raw_one``: its values that
-    can match ASCII text are all ASCII) then searches the joined bytes once. Only the
-    elements with a hit, the elements not indexed (other VRs, non-ASCII or decoded values;
-    several text values when the list has no ``raw_several``; undecoded binary numbers
+    without control characters, which a list searches as one value when its
+    ``several_raw`` allows). A list whose test on raw ASCII bytes exists (``needles``: its
+    values that can match ASCII text are all ASCII) then searches the joined bytes once.
+    Only the elements with a hit, the elements not indexed (other VRs, non-ASCII or
+    decoded values; several text values when the list's ``several_raw`` is false; undecoded binary numbers
     when a list value is made only of characters of a number's text, such as ``12`` or
     ``e5``), those a step has changed since, and those made later are tested one by one.
     Every other element is unchanged and has no hit (or is a number whose text cannot
     hold any list value), so :meth:`ValuesTest.matches` would reject it: the answer is
-    the same, without the per-element work.
+    the same, without the per-element work. An element still a record of the working set
+    is tested on its bytes first, and made an entry only when it matches or must be
+    decoded.
     """
 
     __slots__ = ("blob", "entry", "numbers", "owners", "rest", "several", "size", "starts")
@@ -264,7 +280,7 @@ class TextIndex:
                             offset += len(value) + 1
                             continue
                         if _CONTROL.search(value.rstrip(b"\x00 ")) is None:
-                            self.several.append(slot)  # found by raw_several as by raw_one, if it exists
+                            self.several.append(slot)  # searched as one value if the list's several_raw allows
                             self.starts.append(offset)
                             self.owners.append(slot)
                             parts.append(value)
@@ -274,7 +290,7 @@ class TextIndex:
                     self.numbers.append(slot)  # tested one by one, and only by a list that could match a number
                     continue
             self.rest.append(slot)
-        #: the indexed values, each followed by the separator, in lower case (as ``raw_one`` ignores case)
+        #: the indexed values, each followed by the separator, in lower case (as the needles' search ignores case)
         self.blob = self.SEPARATOR.join(parts).lower()
         self.size = len(slots)  #: elements at this position and later were made after the index
 
@@ -289,21 +305,32 @@ class TextIndex:
             return None
         chosen: set[int] = set()
         blob, starts, owners = self.blob, self.starts, self.owners
-        for needle in needles:  # bytes.find: the case-insensitive search of raw_one, on the lower-case bytes
+        for needle in needles:  # bytes.find on the lower-case bytes: a case-insensitive search
             at = blob.find(needle)
             while at >= 0:
                 index = bisect.bisect_right(starts, at) - 1
                 chosen.add(owners[index])
                 at = blob.find(needle, starts[index + 1]) if index + 1 < len(starts) else -1
         chosen.update(self.rest)
-        if test.raw_several is None:  # several values are not searched on their bytes for this list
+        if not test.several_raw:  # several values are not searched on their bytes for this list
             chosen.update(self.several)
         if any(not needle.translate(None, _NUMBER_TEXT) for needle in needles):  # e.g. "12": numbers may match
             chosen.update(self.numbers)
         chosen.update(entry.slot for entry in changed)
         chosen.update(range(self.size, len(slots)))
-        entries = [self.entry(slot) for slot in sorted(chosen)]
-        return [e for e in entries if e.live and test.matches(e)]
+        found: list[Entry] = []
+        for slot in sorted(chosen):
+            record = slots[slot]
+            if not isinstance(record, Entry):  # never changed, nor read: try its bytes before making its entry
+                (_, _, _, up), stored, node = record
+                if up is not None and not up.live_container:
+                    continue  # in a sequence removed or blanked
+                if isinstance(stored, RawDataElement) and test.raw_matches(node.vr, stored) is False:
+                    continue
+            entry = self.entry(slot)
+            if entry.live and test.matches(entry):
+                found.append(entry)
+        return found
 
 
 def values_test(values: object, ascii_text: bool, codec: str | None = None) -> ValuesTest | None:

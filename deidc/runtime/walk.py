@@ -140,6 +140,11 @@ class Entry:
         return None
 
     @property
+    def live_container(self) -> bool:
+        """Return whether the items of this entry (a sequence) are still present: it is live and not blanked."""
+        return not self.cleared and self.live
+
+    @property
     def live(self) -> bool:
         """Return whether this element and every sequence above it are still present."""
         if not self.alive:
