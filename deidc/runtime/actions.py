@@ -41,6 +41,9 @@ class SetValue:
 
 
 Edit = Union[Keep, Remove, SetValue]
+_KEEP: Final = Keep()
+_REMOVE: Final = Remove()
+_BLANK: Final = SetValue(None)
 ActionFn = Callable[[Step, Entry, Dataset, MutableMapping[str, object], object], Edit]
 
 
@@ -55,22 +58,22 @@ def _value(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[st
 
 def _replace(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
     if entry.vr == "SQ":
-        return Keep()  # a sequence's items are matched one by one; a text cannot become a sequence
+        return _KEEP  # a sequence's items are matched one by one; a text cannot become a sequence
     value = _value(step, entry, dataset, lookup, field)
-    return Keep() if value is None else SetValue(value)
+    return _KEEP if value is None else SetValue(value)
 
 
 def _blank(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
-    return SetValue([] if entry.vr == "SQ" else None)
+    return SetValue([]) if entry.vr == "SQ" else _BLANK
 
 
 def _jitter(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
     element = entry.element
     if not element.value or element.VR not in ("DA", "DT"):
-        return Keep()
+        return _KEEP
     amount = _value(step, entry, dataset, lookup, field, vr="")
     if amount is None:
-        return Keep()
+        return _KEEP
     try:
         days = int(str(amount))
     except ValueError as error:
@@ -85,12 +88,12 @@ def _jitter(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[s
 
 def _remove(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
     if step.value is not None and not _value(step, entry, dataset, lookup, field):
-        return Keep()
-    return Remove()
+        return _KEEP
+    return _REMOVE
 
 
 def _keep(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
-    return Keep()
+    return _KEEP
 
 
 ACTIONS: Final[Mapping[ActionKind, ActionFn]] = {

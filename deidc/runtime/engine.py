@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
 
-from deidc.plan import ActionKind, Plan, SelectFields, SelectValues, Step, ValueList
+from deidc.plan import ActionKind, Plan, SelectFields, SelectValues, Step, ValueFunc, ValueList
 from deidc.runtime import actions
 from deidc.runtime.actions import Edit, Remove, SetValue
 from deidc.runtime.field import DicomField
@@ -26,7 +26,7 @@ from deidc.runtime.rawseq import Tree
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.values import ValueProblem
 from deidc.runtime.walk import DEFAULT_SKIP, Entry, private_creator
-from deidc.runtime.workset import Slot, WorkingSet, address_of, build
+from deidc.runtime.workset import Slot, WorkingSet, build
 
 
 class StepError(ValueError):
@@ -151,11 +151,14 @@ def _hide_kept(index: PlanIndex, working: WorkingSet, matcher: Matcher) -> None:
     hidden: set[tuple[int, ...]] = set()
 
     def hide(slot: int, found: Slot) -> bool:
-        address = address_of(found)
-        if address[-1] in kept_tags or address in kept_addresses or address[:-2] in hidden:
-            hidden.add(address)
-            return True
-        return False
+        if isinstance(found, Entry):
+            address = found.address
+            if found.tag in kept_tags or address in kept_addresses or address[:-2] in hidden:
+                hidden.add(address)
+                return True
+            return False
+        # a record: never kept by address (KEEP by address makes every element an entry), never a sequence
+        return found[2].tag in kept_tags or found[0][1][:-1] in hidden
 
     working.keep_only(hide)
 
@@ -285,15 +288,17 @@ class _Run:
         return self.matcher.select(selector, self.working.everything(), self.lookup, self.ascii_text, self.codec)
 
     def _decide(self, step: Step, entry: Entry) -> Edit:
+        field = _LazyField(entry) if isinstance(step.value, ValueFunc) else None  # only a func: gets it
         try:
-            return actions.decide(step, entry, self.dataset, self.lookup, _LazyField(entry))
+            return actions.decide(step, entry, self.dataset, self.lookup, field)
         except ValueProblem as problem:
             raise StepError(step, entry.uid, str(problem)) from problem
 
     def _apply(self, step: Step, entry: Entry, edit: Edit) -> None:
         if isinstance(edit, Remove):
-            if self.matcher.decide(self.index, entry).shielded or any(
-                    self.matcher.matches(s, entry, {}) for s in self.index.shield_dynamic):
+            shield = self.index.shield_dynamic
+            if self.matcher.decide(self.index, entry).shielded or (shield and any(
+                    self.matcher.matches(s, entry, {}) for s in shield)):
                 self.deferred.setdefault(id(entry), (entry, step))
                 return
             self._remove(entry, step)

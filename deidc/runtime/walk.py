@@ -13,6 +13,7 @@ from typing import Final
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
 
 from deidc.runtime import rawseq
 from deidc.runtime.rawseq import LazyItem
@@ -135,8 +136,9 @@ class Entry:
         if isinstance(container, LazyItem) and container.deferrable:
             return container.edit(self.tag, None)
         parent = self.parent
-        if self.tag in parent:
-            del parent[self.tag]
+        key = BaseTag(self.tag)  # pydicom converts anything else to one, twice
+        if key in parent:
+            del parent[key]
         return None
 
     @property

@@ -156,13 +156,6 @@ class WorkingSet:
         self._all = None
 
 
-def address_of(found: Slot) -> tuple[int, ...]:
-    """Return the address of an entry or a record."""
-    if isinstance(found, Entry):
-        return found.address
-    return (*found[0][1], found[2].tag)
-
-
 def build(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = False,
           trees: list[rawseq.Tree] | None = None, root: Context | None = None,
           decide: Decide | None = None) -> WorkingSet:
@@ -267,4 +260,4 @@ def walk(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = Fa
     yield from build(dataset, skip, defer, trees).slots  # type: ignore[misc]
 
 
-__all__ = ["Context", "Node", "Slot", "WorkingSet", "address_of", "build", "walk"]
+__all__ = ["Context", "Node", "Slot", "WorkingSet", "build", "walk"]
