@@ -57,7 +57,7 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, help="repetitions (default 3; --quick 1)")
     parser.add_argument("--jobs", default="1,2", help="worker counts for run_batch (default 1,2)")
     parser.add_argument("--engines", help="measure only these engines of the main table (floor, deid, deidc, "
-                        "batchN), e.g. deidc,batch1,batch2")
+                        "deidc-save_as, batchN), e.g. deidc,batch1,batch2")
     parser.add_argument("--deid-budget", type=float, help="seconds deid may spend per measurement before it "
                         "stops (it does at least one file; default 20, --quick 3)")
     parser.add_argument("--scaling", action="store_true", help="also measure the scaling tables")
@@ -83,7 +83,7 @@ def options(argv: list[str] | None) -> argparse.Namespace:
 def run_main(bench: Bench, args: argparse.Namespace) -> None:
     """Measure every profile × recipe × engine, interleaved."""
     profiles = args.profiles.split(",")
-    order = ["floor", "deid", "deidc", *(f"batch{j}" for j in args.jobs.split(","))]
+    order = ["floor", "deid", "deidc", "deidc-save_as", *(f"batch{j}" for j in args.jobs.split(","))]
     if args.engines:
         order = [e for e in order if e in args.engines.split(",")]
     folders = {p: bench.corpus(p, args.files) for p in profiles}
@@ -114,6 +114,8 @@ def main_tables(bench: Bench, seed: int, pixels: int) -> str:
             found = {e: bench.select(table="main", profile=profile, recipe=recipe, engine=e)
                      for e in ["floor", "deid", "deidc", *batches]}
             t = {e: per_file(r) for e, r in found.items()}
+            pydicom_written = bench.select(table="main", profile=profile, recipe=recipe, engine="deidc-save_as")
+            with_save_as = ratio(per_file(pydicom_written), t["floor"]) if pydicom_written else "—"
             cpu = {e: per_file(r, "cpu_seconds") for e, r in found.items()}
             deid_files = min((int(r["files"]) for r in found["deid"]), default=0)  # type: ignore[call-overload]
             failed = sum(int(r["failed"]) for rs in found.values() for r in rs)  # type: ignore[call-overload]
@@ -121,12 +123,12 @@ def main_tables(bench: Bench, seed: int, pixels: int) -> str:
             speed.append([profile, recipe, elements, out, rate(t["floor"]), f"{rate(t['deid'])} (n={deid_files})",
                           rate(t["deidc"]), ratio(t["deidc"], t["floor"]),
                           ratio(steady(found["deidc"]), steady(found["floor"])), ratio(cpu["deidc"], cpu["floor"]),
-                          ratio(t["deid"], t["deidc"]), failed or ""])
+                          with_save_as, ratio(t["deid"], t["deidc"]), failed or ""])
             gain = [ratio(t[batches[0]], t[batches[-1]])] if len(batches) >= 2 else []
             workers.append([profile, recipe, rate(t["deidc"]), *(rate(t[b]) for b in batches), *gain])
             memory.append([profile, recipe, *(peak(found[e]) for e in found)])
     headers = ["profile", "recipe", "elements", "out deid/deidc", "floor f/s", "deid f/s", "deidc f/s",
-               "deidc/floor", "after 1st file", "CPU", "deid/deidc", "failed"]
+               "deidc/floor", "after 1st file", "CPU", "written by save_as", "deid/deidc", "failed"]
     gain = [f"j={batches[-1][5:]} vs j={batches[0][5:]}"] if len(batches) >= 2 else []
     names = [f"batch j={b[5:]}" for b in batches]
     return ("### Speed (files per second, median of repetitions; ratios of time per file)\n\n"

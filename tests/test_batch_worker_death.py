@@ -19,6 +19,7 @@ import pydicom
 import pytest
 
 import deidc.batch
+import deidc.dicom.utils
 from deidc.batch import BatchOptions, FileResult, run_batch
 from deidc.config import DeidRecipe
 from deidc.plan import Plan
@@ -229,16 +230,16 @@ def test_closing_a_batch_after_a_worker_died_stops_every_worker(
 def test_a_worker_killed_while_writing_leaves_no_temporary_file(
     plan: Plan, cookies: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = pydicom.dataset.Dataset.save_as
+    real = deidc.dicom.utils.save  # what write_atomic writes with
 
-    def dying(self: pydicom.dataset.Dataset, filename: object, *args: object, **kwargs: object) -> None:
-        if "crash" in str(getattr(self, "filename", "")):  # the temporary file exists by now: die writing it
+    def dying(dataset: pydicom.dataset.Dataset, filename: str) -> None:
+        if "crash" in str(getattr(dataset, "filename", "")):  # the temporary file exists by now: die writing it
             with open(tmp_path / "parts.txt", "a", encoding="utf-8") as handle:
                 handle.write(f"{filename}\n")
             _kill()
-        real(self, filename, *args, **kwargs)  # type: ignore[arg-type]
+        real(dataset, filename)
 
-    monkeypatch.setattr(pydicom.dataset.Dataset, "save_as", dying)
+    monkeypatch.setattr(deidc.dicom.utils, "save", dying)
     items = _files(cookies, tmp_path / "in", 12, {5: "crash.dcm", 9: "crash-2.dcm"})
     out = tmp_path / "out"
     results = _run(plan, items, BatchOptions(output=str(out), variables=VARIABLES))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
+import deidc.dicom.utils
 from deidc.cli import main
 
 VARS = ["--var", "id=new-cookie-id", "--var", "source_id=new-operator-id"]
@@ -229,18 +230,18 @@ def test_inputs_are_byte_for_byte_unchanged_after_runs(
 
 
 def _fail_second_save(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> list[str]:
-    """Make the second ``save_as`` write half a file and then raise ``error``; return the paths it saw."""
-    original = pydicom.Dataset.save_as
+    """Make the second write of an output write half a file and then raise ``error``; return the paths it saw."""
+    original = deidc.dicom.utils.save  # what write_atomic writes with
     seen: list[str] = []
 
-    def save_as(self: pydicom.Dataset, filename: str, *args: object, **kwargs: object) -> None:
+    def save(dataset: pydicom.Dataset, filename: str) -> None:
         seen.append(str(filename))
         if len(seen) == 2:
             Path(filename).write_bytes(b"DICM half a file")
             raise error
-        original(self, filename, *args, **kwargs)  # type: ignore[arg-type]
+        original(dataset, filename)
 
-    monkeypatch.setattr(pydicom.Dataset, "save_as", save_as)
+    monkeypatch.setattr(deidc.dicom.utils, "save", save)
     return seen
 
 

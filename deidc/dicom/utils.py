@@ -15,6 +15,7 @@ from pydicom.dataset import Dataset, FileDataset
 from pydicom.errors import InvalidDicomError
 
 from deidc.errors import InputError
+from deidc.runtime.writer import save
 
 __all__ = ["PART_PREFIX", "dcmread", "get_files", "load_dicom", "remove_part_files", "save_dicom", "write_atomic"]
 
@@ -96,7 +97,7 @@ def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool
     os.close(handle)
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it owner-only; outputs follow the umask
-        dataset.save_as(temporary, enforce_file_format=False)
+        save(dataset, temporary)  # the bytes of dataset.save_as(temporary, enforce_file_format=False)
         if overwrite:
             os.replace(temporary, target)
         else:

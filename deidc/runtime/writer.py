@@ -1,0 +1,114 @@
+"""Writing a dataset as ``Dataset.save_as`` writes it, faster when most elements are still as read.
+
+pydicom writes every element through the same general routine, with a buffer object per
+element, also when the element is still the raw bytes it read (then it copies them). A
+batch's output is mostly such elements (deidc puts untouched ones back in their raw form,
+and rebuilds a changed sequence's bytes), so here the dataset's top-level elements are
+written in one pass: a raw element as its tag, VR and length followed by its bytes, every
+other element by pydicom's own ``write_data_element``, and the preamble and file meta by
+pydicom's ``dcmwrite`` itself. The bytes are those ``save_as(path, enforce_file_format=False)``
+writes (a test compares them on pydicom's files, deid-data and generated datasets).
+
+Only what is sure to be written that way takes this path: a public, non-deflated transfer
+syntax in the file meta, the dataset read in that encoding, its character set unchanged,
+and no command or file-meta elements in it. Anything else goes to ``save_as``.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import BinaryIO, Final
+
+from pydicom.charset import default_encoding
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import dcmwrite, write_data_element
+from pydicom.tag import tag_in_exception
+from pydicom.uid import DeflatedExplicitVRLittleEndian
+from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
+
+_LONG: Final = frozenset(str(vr) for vr in EXPLICIT_VR_LENGTH_32)
+_UNDEFINED: Final = 0xFFFFFFFF
+_PIXEL_DATA: Final = 0x7FE00010
+_HEAD_SHORT: Final = {True: struct.Struct("<HH2sH").pack, False: struct.Struct(">HH2sH").pack}
+_HEAD_LONG: Final = {True: struct.Struct("<HH2s2xL").pack, False: struct.Struct(">HH2s2xL").pack}
+_HEAD_IMPLICIT: Final = struct.Struct("<HHL").pack
+
+
+def _encoding(dataset: Dataset) -> tuple[bool, bool] | None:
+    """Return the (implicit VR, little endian) a fast write would use, or None when ``save_as`` must write."""
+    meta = getattr(dataset, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax is None or syntax.is_private or not syntax.is_transfer_syntax \
+            or syntax == DeflatedExplicitVRLittleEndian:
+        return None
+    encoding = (bool(syntax.is_implicit_VR), bool(syntax.is_little_endian))
+    if dataset.original_encoding != encoding or dataset.original_character_set != dataset._character_set:
+        return None  # pydicom would convert elements (another encoding, or a new character set)
+    if encoding == (True, False) or any(tag >> 16 in (0, 2) for tag in dataset._dict):
+        return None  # dcmwrite refuses these: let it say so
+    preamble = getattr(dataset, "preamble", None)
+    if preamble and len(preamble) != 128:
+        return None
+    return encoding
+
+
+def body(dataset: Dataset, implicit: bool, little: bool) -> bytes:
+    """Return the dataset's elements encoded as pydicom's ``write_dataset`` encodes them (same encoding as read)."""
+    out = DicomBytesIO()
+    out.is_implicit_VR, out.is_little_endian = implicit, little
+    encodings = dataset.get("SpecificCharacterSet", default_encoding)  # as write_dataset
+    stored = dataset._dict
+    short, long = _HEAD_SHORT[little], _HEAD_LONG[little]
+    write = out.write
+    for tag in sorted(stored):
+        number = int(tag)
+        if number & 0xFFFF == 0 and number >> 16 > 6:
+            continue  # retired group lengths are not written
+        element = stored[tag]
+        if isinstance(element, RawDataElement) and element.value is not None \
+                and element.length != _UNDEFINED and (implicit or element.VR is not None):
+            value = element.value
+            if implicit:  # (always little endian)
+                write(_HEAD_IMPLICIT(number >> 16, number & 0xFFFF, len(value)))
+                write(value)
+                continue
+            else:
+                vr = str(element.VR)  # not None (checked above)
+                if vr in _LONG:
+                    write(long(number >> 16, number & 0xFFFF, vr.encode("ascii"), len(value)))
+                    write(value)
+                    continue
+                if len(value) <= 0xFFFF:
+                    write(short(number >> 16, number & 0xFFFF, vr.encode("ascii"), len(value)))
+                    write(value)
+                    continue
+        with tag_in_exception(tag):  # anything else as pydicom writes it
+            write_data_element(out, dataset.get_item(tag), encodings)
+    return out.getvalue()
+
+
+def save(dataset: Dataset, target: str | BinaryIO) -> None:
+    """Write ``dataset`` to a path or a binary file as ``dataset.save_as(target, enforce_file_format=False)`` would."""
+    encoding = _encoding(dataset)
+    if encoding is None:
+        dataset.save_as(target, enforce_file_format=False)
+        return
+    syntax = dataset.file_meta.TransferSyntaxUID
+    if "PixelData" in dataset:  # as dcmwrite: encapsulated pixel data has an undefined length
+        dataset["PixelData"].is_undefined_length = syntax.is_compressed
+    shell = Dataset()  # the preamble and file meta, written by dcmwrite itself
+    shell.file_meta = dataset.file_meta
+    shell.preamble = getattr(dataset, "preamble", None)
+    data = body(dataset, *encoding)
+    if isinstance(target, str):
+        with open(target, "wb") as handle:
+            dcmwrite(handle, shell, enforce_file_format=False)
+            handle.write(data)
+    else:
+        dcmwrite(target, shell, enforce_file_format=False)
+        target.write(data)
+
+
+__all__ = ["body", "save"]

@@ -1,0 +1,154 @@
+"""deidc writes a dataset byte for byte as ``Dataset.save_as(path, enforce_file_format=False)`` does.
+
+Batches write through :func:`deidc.runtime.writer.save`, which copies raw elements in one
+pass and leaves everything else to pydicom. Its output must be exactly pydicom's, on
+files as read, after a recipe ran (decoded, new, removed elements; sequences rebuilt from
+their bytes), and where it must fall back to ``save_as`` (another encoding, a new
+character set, deflated or private transfer syntaxes), also when pydicom refuses to write.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import warnings
+from pathlib import Path
+
+import pydicom
+import pytest
+from hypothesis import HealthCheck, given, settings
+from pydicom.data import get_charset_files, get_testdata_file
+from pydicom.dataset import FileMetaDataset
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+
+from deidc.compiler import compile_recipe
+from deidc.runtime import execute
+from deidc.runtime.writer import _encoding, save
+from deidc.testing import datasets
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_FILES = Path(str(get_testdata_file("CT_small.dcm"))).parent
+CHARSET_FILES = Path(str(get_charset_files("chrH31.dcm")[0])).parent
+#: every file pydicom bundles (its test and character-set files; none downloaded)
+FILES = sorted(str(p) for p in [*TEST_FILES.rglob("*.dcm"), *CHARSET_FILES.glob("*.dcm")])
+RECIPES = {
+    "groups": ROOT / "examples" / "deid" / "deid.dicom-groups",
+    "expanders": ROOT / "benchmarks" / "recipes" / "deid.expanders",
+    "default": ROOT / "deidc" / "data" / "recipes" / "deid.dicom",
+}
+VARIABLES = {"id": "ID-1", "source_id": "SRC-1", "entity_id": "E1", "item_id": "I1",
+             "entity_timestamp": "20200101", "item_timestamp": "20200101"}
+
+
+def _both(dataset: pydicom.Dataset, again: pydicom.Dataset) -> tuple[bytes | type, bytes | type]:
+    """Write two copies of a dataset, by save_as and by save; return the bytes or the exception's type."""
+    written: list[bytes | type] = []
+    for write, copy in ((lambda d, o: d.save_as(o, enforce_file_format=False), dataset), (save, again)):
+        out = io.BytesIO()
+        try:
+            write(copy, out)
+        except Exception as error:  # noqa: BLE001 - the same failure is the expected result
+            written.append(type(error))
+        else:
+            written.append(out.getvalue())
+    return written[0], written[1]
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: Path(p).name)
+def test_a_file_as_read_is_written_as_pydicom_writes_it(path: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pydicoms, ours = _both(pydicom.dcmread(path, force=True), pydicom.dcmread(path, force=True))
+    assert ours == pydicoms
+
+
+def test_most_bundled_files_take_the_fast_path() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        read = [pydicom.dcmread(path, force=True) for path in FILES]
+    assert sum(_encoding(d) is not None for d in read) >= 0.8 * len(read)
+
+
+@functools.cache
+def _plan(name: str):  # type: ignore[no-untyped-def]
+    return compile_recipe(RECIPES[name].read_text(), path=str(RECIPES[name])).plan
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm", "rtstruct.dcm", "reportsi.dcm",
+                                  "nested_priv_SQ.dcm", "MR_small_bigendian.dcm", "JPEG2000.dcm"])
+def test_a_dataset_a_recipe_changed_is_written_as_pydicom_writes_it(name: str, recipe: str) -> None:
+    path = str(get_testdata_file(name))
+    copies = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(2):
+            dataset = pydicom.dcmread(path, force=True)
+            execute(_plan(recipe), dataset, dict(VARIABLES), record_values=False, reuse_raw=True)
+            copies.append(dataset)
+        pydicoms, ours = _both(*copies)
+    assert isinstance(ours, bytes)
+    assert ours == pydicoms
+
+
+def _with_meta(dataset: pydicom.Dataset, syntax: str) -> bytes:
+    dataset.file_meta = FileMetaDataset()
+    dataset.file_meta.TransferSyntaxUID = syntax
+    dataset.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    dataset.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    dataset.preamble = b"\x00" * 128
+    out = io.BytesIO()
+    dataset.save_as(out, enforce_file_format=False, implicit_vr=syntax == ImplicitVRLittleEndian,
+                    little_endian=syntax != ExplicitVRBigEndian)
+    return out.getvalue()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(datasets(max_depth=2, likely=("PatientName", "OperatorsName", "SOPInstanceUID")))
+def test_generated_datasets_are_written_as_pydicom_writes_them(dataset: pydicom.Dataset) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for syntax in (ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian):
+            data = _with_meta(dataset, syntax)
+            copies = [pydicom.dcmread(io.BytesIO(data), force=True) for _ in range(2)]
+            pydicoms, ours = _both(*copies)  # read, then written back unchanged
+            assert ours == pydicoms
+            for copy in copies:
+                execute(_plan("groups"), copy, dict(VARIABLES), record_values=False, reuse_raw=True)
+            pydicoms, ours = _both(*copies)
+            assert ours == pydicoms
+
+
+def test_a_new_character_set_or_encoding_is_left_to_pydicom() -> None:
+    path = str(get_testdata_file("CT_small.dcm"))
+    recoded = pydicom.dcmread(path)
+    recoded.SpecificCharacterSet = "ISO_IR 192"  # pydicom re-encodes every text
+    assert _encoding(recoded) is None
+    other = pydicom.dcmread(path)
+    other.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian  # another encoding than the one read
+    assert _encoding(other) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pydicoms, ours = _both(pydicom.dcmread(path), pydicom.dcmread(path))
+        assert ours == pydicoms
+
+
+def test_save_writes_a_path(tmp_path: Path) -> None:
+    path = str(get_testdata_file("CT_small.dcm"))
+    save(pydicom.dcmread(path), str(tmp_path / "out.dcm"))
+    pydicom.dcmread(path).save_as(tmp_path / "pydicom.dcm", enforce_file_format=False)
+    assert (tmp_path / "out.dcm").read_bytes() == (tmp_path / "pydicom.dcm").read_bytes()
+
+
+def test_new_encapsulated_pixel_data_gets_an_undefined_length_as_dcmwrite_gives_it() -> None:
+    path = str(get_testdata_file("JPEG2000.dcm"))
+    copies = []
+    for _ in range(2):
+        dataset = pydicom.dcmread(path)
+        data = dataset.PixelData
+        del dataset.PixelData
+        dataset.add_new(0x7FE00010, "OB", data)  # a new element: its length is not marked undefined
+        copies.append(dataset)
+    pydicoms, ours = _both(*copies)
+    assert isinstance(ours, bytes)
+    assert ours == pydicoms
