@@ -42,6 +42,7 @@ class SetValue:
 
 Edit = Union[Keep, Remove, SetValue]
 _KEEP: Final = Keep()
+_UNDEFINED_LENGTH: Final = 0xFFFFFFFF
 _REMOVE: Final = Remove()
 _BLANK: Final = SetValue(None)
 ActionFn = Callable[[Step, Entry, Dataset, MutableMapping[str, object], object], Edit]
@@ -119,6 +120,11 @@ def set_value(entry: Entry, edit: SetValue) -> Tree | None:
     """
     if (entry.is_raw or entry.detached) and entry.vr not in ("SQ", "UN"):
         return entry.put(make_element(entry.tag, entry.vr, edit.value))
+    if entry.vr == "SQ" and edit.value == [] and entry.is_raw and entry.raw is not None:
+        # blanked: an empty sequence, written as pydicom writes the emptied one, without reading its items
+        element = DataElement(entry.tag, "SQ", [])
+        element.is_undefined_length = entry.raw.length == _UNDEFINED_LENGTH
+        return entry.put(element)
     entry.element.value = edit.value
     return None
 
