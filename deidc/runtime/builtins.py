@@ -6,6 +6,7 @@ inputs as deid's built-ins, without deid's printing.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
@@ -61,11 +62,18 @@ def _one_uid(value: object, args: Mapping[str, str]) -> str:
     prefix_text = args.get("prefix", "2.25.")
     prefix = None if prefix_text.lower() in ("none", "null") else prefix_text
     stable = _flag(args, "stable_remapping", True)
-    entropy = [str(value)] if stable else None
     try:
-        return str(generate_uid(prefix=prefix, entropy_srcs=entropy))  # type: ignore[arg-type]
+        if stable:
+            return _stable_uid(str(value), prefix)
+        return str(generate_uid(prefix=prefix))  # type: ignore[arg-type]
     except ValueError as error:
         raise BuiltinError(f"bad UID prefix '{prefix_text}': {error}") from error
+
+
+@functools.lru_cache(maxsize=4096)
+def _stable_uid(value: str, prefix: str | None) -> str:
+    """Return the UID a value always maps to (a hash of it): a batch meets the same study's UIDs in many files."""
+    return str(generate_uid(prefix=prefix, entropy_srcs=[value]))  # type: ignore[arg-type]
 
 
 Builtin = Callable[[object, str, str, Mapping[str, str]], object]

@@ -56,6 +56,8 @@ _LENGTH: Final = {True: struct.Struct("<L").unpack_from, False: struct.Struct(">
 _PLAIN: Final = bytes(range(0x20, 0x7F)) + b"\x00"
 
 Members = list[tuple[int, RawDataElement]]
+#: makes a RawDataElement from all its fields (is_raw, is_buffered last), without the named tuple's own __new__
+_raw: Final = tuple.__new__
 
 
 class RawItem(NamedTuple):
@@ -119,7 +121,8 @@ def read_items(raw: RawDataElement) -> list[RawItem] | None:
                 if tag < last:
                     ordered = False
                 last = tag
-                members.append((tag, RawDataElement(BaseTag(tag), vr, length, data, tell, False, little)))  # type: ignore[arg-type]
+                members.append((tag, _raw(RawDataElement, (BaseTag(tag), vr, length, data, tell, False, little,
+                                                           True, False))))
             if undefined and not closed:
                 return None
             if not ordered:
