@@ -7,7 +7,9 @@ private creator) for most steps, and a batch meets the same identities in every 
 each identity is looked up once per batch in a :class:`Context` (one per keyword path: the
 identities met in the containers at that path), and an element that no identity-only
 step, list line or KEEP selects, and that is neither a sequence nor a Specific Character
-Set, stays a plain tuple (a *record*, see :data:`RECORD_FIELDS`) in the working set. It
+Set, stays a plain tuple (a *record*, see :data:`Record`) in the working set. (So does
+only an element whose VR is in the file: one whose VR must be looked up, in an implicit
+VR file, is an entry each time, as its VR may differ.) It
 becomes an ``Entry`` when something needs it: a ``values:`` list that finds it, a step
 that selects by value or address, an ADD of the same tag, or the caller asking for the
 whole working set (:meth:`WorkingSet.everything`). Made late, an entry is the one the
