@@ -152,3 +152,18 @@ def test_new_encapsulated_pixel_data_gets_an_undefined_length_as_dcmwrite_gives_
     pydicoms, ours = _both(*copies)
     assert isinstance(ours, bytes)
     assert ours == pydicoms
+
+
+def test_a_file_meta_with_other_elements_fails_as_pydicom_fails() -> None:
+    copies = []
+    for _ in range(2):
+        dataset = pydicom.dcmread(str(get_testdata_file("CT_small.dcm")))
+        meta = pydicom.Dataset()  # not a FileMetaDataset: nothing stops a non-group-2 element
+        for element in dataset.file_meta:
+            meta.add(element)
+        dataset.file_meta = meta
+        meta.PatientName = "Doe^Jane"  # after: pydicom checks the file meta when it is set
+        copies.append(dataset)
+    pydicoms, ours = _both(*copies)
+    assert pydicoms is ValueError
+    assert ours is ValueError

@@ -16,6 +16,7 @@ and no command or file-meta elements in it. Anything else goes to ``save_as``.
 
 from __future__ import annotations
 
+import functools
 import struct
 from typing import BinaryIO, Final
 
@@ -24,7 +25,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import dcmwrite, write_data_element
-from pydicom.tag import tag_in_exception
+from pydicom.tag import BaseTag, tag_in_exception
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
@@ -34,6 +35,9 @@ _PIXEL_DATA: Final = 0x7FE00010
 _HEAD_SHORT: Final = {True: struct.Struct("<HH2sH").pack, False: struct.Struct(">HH2sH").pack}
 _HEAD_LONG: Final = {True: struct.Struct("<HH2s2xL").pack, False: struct.Struct(">HH2s2xL").pack}
 _HEAD_IMPLICIT: Final = struct.Struct("<HHL").pack
+_GROUP_LENGTH: Final = 0x00020000
+_GROUP_LENGTH_HEAD: Final = functools.partial(struct.Struct("<HH2sHL").pack, 2, 0, b"UL", 4)  # + the length
+
 
 
 def _encoding(dataset: Dataset) -> tuple[bool, bool] | None:
@@ -54,8 +58,11 @@ def _encoding(dataset: Dataset) -> tuple[bool, bool] | None:
     return encoding
 
 
-def body(dataset: Dataset, implicit: bool, little: bool) -> bytes:
-    """Return the dataset's elements encoded as pydicom's ``write_dataset`` encodes them (same encoding as read)."""
+def body(dataset: Dataset, implicit: bool, little: bool, leave_out: int | None = None) -> bytes:
+    """Return the dataset's elements encoded as pydicom's ``write_dataset`` encodes them (same encoding as read).
+
+    ``leave_out``: a tag not to write.
+    """
     out = DicomBytesIO()
     out.is_implicit_VR, out.is_little_endian = implicit, little
     encodings = dataset.get("SpecificCharacterSet", default_encoding)  # as write_dataset
@@ -64,7 +71,7 @@ def body(dataset: Dataset, implicit: bool, little: bool) -> bytes:
     write = out.write
     for tag in sorted(stored):
         number = int(tag)
-        if number & 0xFFFF == 0 and number >> 16 > 6:
+        if number & 0xFFFF == 0 and number >> 16 > 6 or number == leave_out:
             continue  # retired group lengths are not written
         element = stored[tag]
         if isinstance(element, RawDataElement) and element.value is not None \
@@ -89,6 +96,29 @@ def body(dataset: Dataset, implicit: bool, little: bool) -> bytes:
     return out.getvalue()
 
 
+def _head(dataset: Dataset) -> bytes | None:
+    """Return the preamble and the file meta as ``dcmwrite`` writes them, or None to let it write them.
+
+    As pydicom's ``write_file_meta_info`` (``enforce_standard=False``): the file meta's
+    elements in explicit VR little endian, the group length (if there is one) giving the
+    length of the others. Only for a file meta read from a file and not re-encoded.
+    """
+    preamble = getattr(dataset, "preamble", None)
+    start = preamble + b"DICM" if preamble else b""
+    meta = dataset.file_meta
+    stored = meta._dict
+    if meta.original_encoding != (False, True) or meta.original_character_set != meta._character_set \
+            or any(tag >> 16 != 2 for tag in stored):
+        return None
+    length = stored.get(BaseTag(_GROUP_LENGTH))
+    if length is not None and length.VR != "UL":
+        return None
+    rest = body(meta, False, True, leave_out=_GROUP_LENGTH)
+    if length is None:
+        return start + rest
+    return start + _GROUP_LENGTH_HEAD(len(rest)) + rest
+
+
 def save(dataset: Dataset, target: str | BinaryIO) -> None:
     """Write ``dataset`` to a path or a binary file as ``dataset.save_as(target, enforce_file_format=False)`` would."""
     encoding = _encoding(dataset)
@@ -98,17 +128,24 @@ def save(dataset: Dataset, target: str | BinaryIO) -> None:
     syntax = dataset.file_meta.TransferSyntaxUID
     if "PixelData" in dataset:  # as dcmwrite: encapsulated pixel data has an undefined length
         dataset["PixelData"].is_undefined_length = syntax.is_compressed
-    shell = Dataset()  # the preamble and file meta, written by dcmwrite itself
-    shell.file_meta = dataset.file_meta
-    shell.preamble = getattr(dataset, "preamble", None)
+    head = _head(dataset)
     data = body(dataset, *encoding)
     if isinstance(target, str):
         with open(target, "wb") as handle:
-            dcmwrite(handle, shell, enforce_file_format=False)
-            handle.write(data)
+            _write(handle, dataset, head, data)
     else:
-        dcmwrite(target, shell, enforce_file_format=False)
-        target.write(data)
+        _write(target, dataset, head, data)
+
+
+def _write(handle: BinaryIO, dataset: Dataset, head: bytes | None, data: bytes) -> None:
+    if head is None:  # the preamble and file meta written by dcmwrite itself, for a dataset without elements
+        shell = Dataset()
+        shell.file_meta = dataset.file_meta
+        shell.preamble = getattr(dataset, "preamble", None)
+        dcmwrite(handle, shell, enforce_file_format=False)
+    else:
+        handle.write(head)
+    handle.write(data)
 
 
 __all__ = ["body", "save"]
