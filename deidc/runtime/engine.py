@@ -150,7 +150,7 @@ def _hide_kept(index: PlanIndex, working: WorkingSet, matcher: Matcher) -> None:
                 kept_addresses.add(found.address)
     hidden: set[tuple[int, ...]] = set()
 
-    def hide(slot: int, found: Slot) -> bool:
+    def hide(found: Slot) -> bool:
         if isinstance(found, Entry):
             address = found.address
             if found.tag in kept_tags or address in kept_addresses or address[:-2] in hidden:

@@ -145,11 +145,11 @@ class WorkingSet:
                     return entry
         return None
 
-    def keep_only(self, hidden: Callable[[int, Slot], bool]) -> None:
-        """Drop the elements ``hidden(slot, found)`` says (in order); the others are numbered anew."""
+    def keep_only(self, hidden: Callable[[Slot], bool]) -> None:
+        """Drop the elements ``hidden`` says (it sees them in order); the others are numbered anew."""
         kept: list[Slot] = []
-        for slot, found in enumerate(self.slots):
-            if not hidden(slot, found):
+        for found in self.slots:
+            if not hidden(found):
                 if isinstance(found, Entry):
                     found.slot = len(kept)
                 kept.append(found)
