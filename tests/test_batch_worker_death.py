@@ -14,6 +14,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pydicom
 import pytest
@@ -232,12 +233,12 @@ def test_a_worker_killed_while_writing_leaves_no_temporary_file(
 ) -> None:
     real = deidc.dicom.utils.save  # what write_atomic writes with
 
-    def dying(dataset: pydicom.dataset.Dataset, filename: str) -> None:
+    def dying(dataset: pydicom.dataset.Dataset, stream: BinaryIO) -> None:
         if "crash" in str(getattr(dataset, "filename", "")):  # the temporary file exists by now: die writing it
             with open(tmp_path / "parts.txt", "a", encoding="utf-8") as handle:
-                handle.write(f"{filename}\n")
+                handle.write(f"{stream.name}\n")
             _kill()
-        real(dataset, filename)
+        real(dataset, stream)
 
     monkeypatch.setattr(deidc.dicom.utils, "save", dying)
     items = _files(cookies, tmp_path / "in", 12, {5: "crash.dcm", 9: "crash-2.dcm"})

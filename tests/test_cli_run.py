@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import BinaryIO
 
 import pydicom
 import pytest
@@ -234,12 +235,12 @@ def _fail_second_save(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> 
     original = deidc.dicom.utils.save  # what write_atomic writes with
     seen: list[str] = []
 
-    def save(dataset: pydicom.Dataset, filename: str) -> None:
-        seen.append(str(filename))
+    def save(dataset: pydicom.Dataset, stream: BinaryIO) -> None:
+        seen.append(str(stream.name))  # the temporary file write_atomic writes through
         if len(seen) == 2:
-            Path(filename).write_bytes(b"DICM half a file")
+            stream.write(b"DICM half a file")
             raise error
-        original(dataset, filename)
+        original(dataset, stream)
 
     monkeypatch.setattr(deidc.dicom.utils, "save", save)
     return seen

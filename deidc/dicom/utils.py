@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
+import io
 import logging
 import os
 import tempfile
@@ -94,12 +96,16 @@ def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool
         return False
     # the writer's pid in the name: if the process dies mid-write, whoever ran it can remove its file
     handle, temporary = tempfile.mkstemp(prefix=f"{PART_PREFIX}{os.getpid()}-", suffix=".part", dir=folder)
-    os.close(handle)
+    present = True  # the temporary file is still there (to remove, unless it became the output)
     try:
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it owner-only; outputs follow the umask
-        save(dataset, temporary)  # the bytes of dataset.save_as(temporary, enforce_file_format=False)
+        raw = io.FileIO(handle, "wb")  # written through mkstemp's own descriptor (not opened again)
+        raw.name = temporary  # type: ignore[misc]  # what the stream says it writes (fdopen would say the number)
+        with io.BufferedWriter(raw) as stream:
+            os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes it owner-only; outputs follow the umask
+            save(dataset, stream)  # the bytes of dataset.save_as(temporary, enforce_file_format=False)
         if overwrite:
             os.replace(temporary, target)
+            present = False
         else:
             try:
                 os.link(temporary, target)  # fails if target appeared meanwhile: never replaces
@@ -109,9 +115,11 @@ def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool
                 if os.path.exists(target):
                     return False
                 os.replace(temporary, target)
+                present = False
     finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        if present:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
     return True
 
 
