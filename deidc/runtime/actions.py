@@ -18,7 +18,7 @@ from pydicom.dataset import Dataset
 
 from deidc.plan import ActionKind, Selector, SelectPrivate, SelectTag, Step, ValueLiteral
 from deidc.runtime.dates import NotADate, shift
-from deidc.runtime.rawseq import Tree
+from deidc.runtime.rawseq import UNDEFINED_LENGTH, Tree
 from deidc.runtime.values import ValueProblem, resolve
 from deidc.runtime.walk import Entry
 
@@ -42,7 +42,6 @@ class SetValue:
 
 Edit = Union[Keep, Remove, SetValue]
 _KEEP: Final = Keep()
-_UNDEFINED_LENGTH: Final = 0xFFFFFFFF
 _REMOVE: Final = Remove()
 _BLANK: Final = SetValue(None)
 ActionFn = Callable[[Step, Entry, Dataset, MutableMapping[str, object], object], Edit]
@@ -123,7 +122,7 @@ def set_value(entry: Entry, edit: SetValue) -> Tree | None:
     if entry.vr == "SQ" and edit.value == [] and entry.is_raw and entry.raw is not None:
         # blanked: an empty sequence, written as pydicom writes the emptied one, without reading its items
         element = DataElement(entry.tag, "SQ", [])
-        element.is_undefined_length = entry.raw.length == _UNDEFINED_LENGTH
+        element.is_undefined_length = entry.raw.length == UNDEFINED_LENGTH
         return entry.put(element)
     entry.element.value = edit.value
     return None

@@ -44,11 +44,12 @@ if TYPE_CHECKING:
 _CHARSET: Final = 0x00080005
 _ITEM: Final = 0xFFFEE000
 _ITEM_END: Final = 0xFFFEE00D
-_UNDEFINED: Final = 0xFFFFFFFF
+#: the length field of an element or item of undefined length
+UNDEFINED_LENGTH: Final = 0xFFFFFFFF
 #: the VRs this reader accepts, by their two bytes
 _VRS: Final = {str(vr).encode("ascii"): str(vr) for vr in STANDARD_VR}
 #: VRs whose explicit length takes 4 bytes (after 2 reserved ones)
-_LONG: Final = frozenset(str(vr) for vr in EXPLICIT_VR_LENGTH_32)
+LONG_LENGTH_VRS: Final = frozenset(str(vr) for vr in EXPLICIT_VR_LENGTH_32)
 _HEAD: Final = {True: struct.Struct("<HHL").unpack_from, False: struct.Struct(">HHL").unpack_from}
 _ELEMENT: Final = {True: struct.Struct("<HH2sH").unpack_from, False: struct.Struct(">HH2sH").unpack_from}
 _LENGTH: Final = {True: struct.Struct("<L").unpack_from, False: struct.Struct(">L").unpack_from}
@@ -88,7 +89,7 @@ def read_items(raw: RawDataElement) -> list[RawItem] | None:
             if group << 16 | number != _ITEM:
                 return None
             position += 8
-            undefined = length == _UNDEFINED
+            undefined = length == UNDEFINED_LENGTH
             stop = end if undefined else position + length
             if stop > end:
                 return None
@@ -107,10 +108,10 @@ def read_items(raw: RawDataElement) -> list[RawItem] | None:
                 if vr is None or group == 0xFFFE or tag in seen:
                     return None
                 position += 8
-                if vr in _LONG:
+                if vr in LONG_LENGTH_VRS:
                     (length,) = long_length(value, position)
                     position += 4
-                if length == _UNDEFINED:
+                if length == UNDEFINED_LENGTH:
                     return None
                 tell = position
                 position += length
@@ -327,7 +328,7 @@ def rebuild(items: list[LazyItem], value: bytes, little: bool,
         if body is None:
             return None
         if item.undefined:
-            parts += [head(0xFFFE, 0xE000, _UNDEFINED), body, head(0xFFFE, 0xE00D, 0)]
+            parts += [head(0xFFFE, 0xE000, UNDEFINED_LENGTH), body, head(0xFFFE, 0xE00D, 0)]
         else:
             parts += [head(0xFFFE, 0xE000, len(body)), body]
     return b"".join(parts)
@@ -341,7 +342,7 @@ def _rebuild_item(item: LazyItem, value: bytes, little: bool, encodings: str | l
     for tag, raw in sorted(item.members, key=_first):  # pydicom writes in tag order
         if tag & 0xFFFF == 0 and tag >> 16 > 6:
             continue  # nor does it write retired group lengths
-        start = raw.value_tell - (12 if raw.VR in _LONG else 8)
+        start = raw.value_tell - (12 if raw.VR in LONG_LENGTH_VRS else 8)
         end = raw.value_tell + raw.length
         if tag in edits:
             element = edits[tag]

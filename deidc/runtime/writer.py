@@ -27,10 +27,9 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import dcmwrite, write_data_element
 from pydicom.tag import BaseTag, tag_in_exception
 from pydicom.uid import DeflatedExplicitVRLittleEndian
-from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
-_LONG: Final = frozenset(str(vr) for vr in EXPLICIT_VR_LENGTH_32)
-_UNDEFINED: Final = 0xFFFFFFFF
+from deidc.runtime.rawseq import LONG_LENGTH_VRS, UNDEFINED_LENGTH
+
 _PIXEL_DATA: Final = 0x7FE00010
 _HEAD_SHORT: Final = {True: struct.Struct("<HH2sH").pack, False: struct.Struct(">HH2sH").pack}
 _HEAD_LONG: Final = {True: struct.Struct("<HH2s2xL").pack, False: struct.Struct(">HH2s2xL").pack}
@@ -75,7 +74,7 @@ def body(dataset: Dataset, implicit: bool, little: bool, leave_out: int | None =
             continue  # retired group lengths are not written
         element = stored[tag]
         if isinstance(element, RawDataElement) and element.value is not None \
-                and element.length != _UNDEFINED and (implicit or element.VR is not None):
+                and element.length != UNDEFINED_LENGTH and (implicit or element.VR is not None):
             value = element.value
             if implicit:  # (always little endian)
                 write(_HEAD_IMPLICIT(number >> 16, number & 0xFFFF, len(value)))
@@ -83,7 +82,7 @@ def body(dataset: Dataset, implicit: bool, little: bool, leave_out: int | None =
                 continue
             else:
                 vr = str(element.VR)  # not None (checked above)
-                if vr in _LONG:
+                if vr in LONG_LENGTH_VRS:
                     write(long(number >> 16, number & 0xFFFF, vr.encode("ascii"), len(value)))
                     write(value)
                     continue
