@@ -13,12 +13,16 @@ from typing import Final, Union
 
 from pydicom import config
 from pydicom.datadict import dictionary_has_tag, dictionary_VR
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_data_element
+from pydicom.multival import MultiValue
+from pydicom.tag import BaseTag
 
-from deidc.plan import ActionKind, Selector, SelectPrivate, SelectTag, Step, ValueLiteral
+from deidc.plan import ActionKind, Selector, SelectPrivate, SelectTag, Step, ValueDeidFunc
 from deidc.runtime.dates import NotADate, shift
-from deidc.runtime.rawseq import UNDEFINED_LENGTH, Tree
+from deidc.runtime.rawseq import LONG_LENGTH_VRS, UNDEFINED_LENGTH, Tree
 from deidc.runtime.values import ValueProblem, resolve
 from deidc.runtime.walk import Entry
 
@@ -44,14 +48,16 @@ Edit = Union[Keep, Remove, SetValue]
 _KEEP: Final = Keep()
 _REMOVE: Final = Remove()
 _BLANK: Final = SetValue(None)
+#: makes a RawDataElement from all its fields, without the named tuple's own __new__
+_raw: Final = tuple.__new__
 ActionFn = Callable[[Step, Entry, Dataset, MutableMapping[str, object], object], Edit]
 
 
 def _value(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object,
            vr: str | None = None) -> object:
     assert step.value is not None
-    # a literal does not need the current value: leave a raw element unread
-    current = None if isinstance(step.value, ValueLiteral) else entry.element.value
+    # only a deid_func: gets the current value: otherwise leave a raw element unread
+    current = entry.element.value if isinstance(step.value, ValueDeidFunc) else None
     return resolve(step.value, vr=entry.vr if vr is None else vr, current=current, name=entry.nested_name,
                    lookup=lookup, dataset=dataset, field=field)
 
@@ -110,22 +116,83 @@ def decide(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[st
     return ACTIONS[step.action](step, entry, dataset, lookup, field)
 
 
-def set_value(entry: Entry, edit: SetValue) -> Tree | None:
-    """Give an element the value of an edit (the runtime's only write of a value).
+def set_value(entry: Entry, edit: SetValue, encodings: Charset | None = None) -> tuple[Tree | None, object]:
+    """Give an element the value of an edit (the runtime's only write of a value); return ``(tree, new value)``.
 
     An element still in its raw, unread form is replaced by a new element: its old
-    value is never decoded. Returns the tree whose bytes will hold the new element, when
-    the element is in a sequence item still read as bytes (see :meth:`Entry.put`).
+    value is never decoded. ``tree``: the tree whose bytes will hold the new element, when
+    the element is in a sequence item still read as bytes (see :meth:`Entry.put`); the
+    new value is the one pydicom's element holds. ``encodings`` (for a dataset that is
+    written and dropped, the character set its new values are written in, see
+    :func:`charset_key`): a new text value that pydicom encodes as ASCII is put in as the
+    raw bytes pydicom writes for it (:func:`encoded`), so no element is made for it.
     """
     if (entry.is_raw or entry.detached) and entry.vr not in ("SQ", "UN"):
-        return entry.put(make_element(entry.tag, entry.vr, edit.value))
+        if encodings is not None:
+            found = encoded(entry.vr, edit.value, encodings)
+            if found is not None:
+                data, value = found
+                return entry.put(_raw(RawDataElement, (BaseTag(entry.tag), entry.vr, len(data), data, 0, False, True,
+                                                       True, False))), value
+        element = make_element(entry.tag, entry.vr, edit.value)
+        return entry.put(element), element.value
     if entry.vr == "SQ" and edit.value == [] and entry.is_raw and entry.raw is not None:
         # blanked: an empty sequence, written as pydicom writes the emptied one, without reading its items
         element = DataElement(entry.tag, "SQ", [])
         element.is_undefined_length = entry.raw.length == UNDEFINED_LENGTH
-        return entry.put(element)
+        return entry.put(element), element.value
     entry.element.value = edit.value
+    return None, entry.element.value
+
+
+#: a character set as a dictionary key: the value of Specific Character Set (a text, or a tuple of them)
+Charset = Union[str, tuple[str, ...]]
+
+
+def charset_key(value: object) -> Charset | None:
+    """Return a Specific Character Set's value as a key for :func:`encoded` (None: not a usable value)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, MultiValue)) and all(isinstance(part, str) for part in value):
+        return tuple(value)
     return None
+
+
+#: new values as pydicom writes them, by (VR, value, character set): (the bytes, the value pydicom's element holds)
+_ENCODED: dict[tuple[str, object, Charset], tuple[bytes, object] | None] = {}
+_ENCODED_MAX: Final = 4096
+
+
+def encoded(vr: str, value: object, encodings: Charset) -> tuple[bytes, object] | None:
+    """Return the bytes of a new value as pydicom writes it (explicit VR little endian) and the value it holds.
+
+    Only for an ASCII text (or a blank, None) that passes pydicom's validation, whose bytes
+    are ASCII (then the same in every character set DICOM allows, so wherever the element
+    is), and whose element holds one value of an immutable type; anything else gives None
+    and goes through a new pydicom element, with pydicom's warnings. The answer for each
+    (VR, value, character set) is kept (bounded).
+    """
+    if value is not None and not (isinstance(value, str) and value.isascii()):
+        return None  # (ISO 2022 encodes other text as ASCII bytes too, with escape sequences)
+    key = (vr, value, encodings)
+    if key in _ENCODED:
+        return _ENCODED[key]
+    found: tuple[bytes, object] | None = None
+    try:
+        element = DataElement(0x00100010, vr, value, validation_mode=config.RAISE)  # the tag plays no part here
+    except ValueError:
+        element = None  # not valid: a new element will warn (or raise) as pydicom's settings say
+    if element is not None and not isinstance(element.value, (list, MultiValue, bytearray)):
+        buffer = DicomBytesIO()
+        buffer.is_little_endian, buffer.is_implicit_VR = True, False
+        write_data_element(buffer, element, list(encodings) if isinstance(encodings, tuple) else encodings)
+        data = buffer.getvalue()[12 if vr in LONG_LENGTH_VRS else 8:]
+        if data.isascii():
+            found = (data, element.value)
+    if len(_ENCODED) >= _ENCODED_MAX:
+        _ENCODED.clear()
+    _ENCODED[key] = found
+    return found
 
 
 def dictionary_vr(tag: int) -> str:

@@ -14,6 +14,7 @@ import heapq
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 
+from pydicom.charset import default_encoding
 from pydicom.dataset import Dataset
 
 from deidc.plan import ActionKind, Plan, SelectFields, SelectValues, Step, ValueFunc, ValueList
@@ -120,7 +121,7 @@ def execute(
         groups[fields.name], found[fields.name] = extract_fields(fields, selected[start:start + len(fields.steps)])
         start += len(fields.steps)
     lookup.update(groups)
-    run = _Run(index, dataset, lookup, matcher, working, record_values)
+    run = _Run(index, dataset, lookup, matcher, working, record_values, reuse_raw)
     run.found = found
     for position in run.positions():
         run.step(position, plan.steps[position])
@@ -207,7 +208,7 @@ class _Run:
     """The state of one plan's run on one dataset."""
 
     def __init__(self, index: PlanIndex, dataset: Dataset, lookup: MutableMapping[str, object], matcher: Matcher,
-                 working: WorkingSet, record_values: bool = True) -> None:
+                 working: WorkingSet, record_values: bool = True, encode: bool = False) -> None:
         self.index = index
         self.record_values = record_values
         self.dataset = dataset
@@ -227,6 +228,11 @@ class _Run:
         self.changed: list[Entry] = []  #: every entry a step changed, in order (with repeats)
         self.text_index: TextIndex | None = None  #: the raw text values, once a values: list needs them
         self.trees: dict[int, Tree] = {}  #: sequences read as bytes with edits to carry out
+        #: the character set new values are encoded in, when they may be put in as bytes (``encode``:
+        #: the dataset is written and dropped; only explicit VR little endian, not the file meta)
+        self.encodings: actions.Charset | None = None
+        if encode and getattr(dataset, "original_encoding", None) == (False, True):
+            self.encodings = actions.charset_key(dataset.get("SpecificCharacterSet", default_encoding))
         active = working.active  # every entry an identity-only step selects, and every character set
         terms = charset_terms(active) if index.dynamic else None  # the character sets, for values: lists
         self.ascii_text = terms is not None and ascii_safe(active, terms)
@@ -305,7 +311,7 @@ class _Run:
         elif isinstance(edit, SetValue):
             before = entry.element.value if self.record_values else None
             try:
-                tree = actions.set_value(entry, edit)
+                tree, after = actions.set_value(entry, edit, self._encodings(entry))
             except (ValueError, TypeError, OverflowError) as error:
                 raise StepError(step, entry.uid, f"{edit.value!r} is not a valid {entry.vr} value: "
                                 f"{error}") from error
@@ -313,9 +319,17 @@ class _Run:
                 self.trees[id(tree)] = tree
             if step.action in (ActionKind.REPLACE, ActionKind.JITTER):
                 self.written.add(id(entry))
-            if entry.vr == "SQ" and not entry.element.value:
+            if entry.vr == "SQ" and not after:
                 entry.cleared = True
-            self._record(entry, step, before, entry.element.value)
+            self._record(entry, step, before, after)
+
+    def _encodings(self, entry: Entry) -> actions.Charset | None:
+        """Return the character set a new value of ``entry`` may be encoded in as bytes (None: make an element).
+
+        The dataset's own, at every depth: only ASCII values are put in as bytes, the same in
+        an item that declares another character set.
+        """
+        return None if entry.filemeta else self.encodings
 
     def _remove(self, entry: Entry, step: Step) -> None:
         before = entry.element.value if self.record_values else None

@@ -232,7 +232,7 @@ class LazyItem:
         #: the items of its sequences read from bytes, by tag (when edits may wait: see :meth:`link`)
         self.children: dict[int, list[LazyItem]] | None = None
         #: removals (None) and new elements not carried out yet, by tag
-        self.edits: dict[int, DataElement | None] | None = None
+        self.edits: dict[int, DataElement | RawDataElement | None] | None = None
         self._dataset: Dataset | None = None
 
     def resolve(self) -> Dataset:
@@ -255,7 +255,7 @@ class LazyItem:
         """Return whether an edit of this item can wait, as bytes, for :meth:`Tree.write`."""
         return self._dataset is None and self.tree.plain and self.tree.root.is_raw
 
-    def edit(self, tag: int, element: DataElement | None) -> Tree:
+    def edit(self, tag: int, element: DataElement | RawDataElement | None) -> Tree:
         """Record the removal (None) or the new element of one of the item's elements; return the tree."""
         if self.edits is None:
             self.edits = {}
@@ -300,11 +300,20 @@ def _write_encoding(root: Entry) -> str | list[str]:
 
 
 _ITEM_HEAD: Final = {True: struct.Struct("<HHL").pack, False: struct.Struct(">HHL").pack}
-_SQ_HEAD: Final = {True: struct.Struct("<HH2s2xL").pack, False: struct.Struct(">HH2s2xL").pack}
+_LONG_HEAD: Final = {True: struct.Struct("<HH2s2xL").pack, False: struct.Struct(">HH2s2xL").pack}
+_SHORT_HEAD: Final = {True: struct.Struct("<HH2sH").pack, False: struct.Struct(">HH2sH").pack}
 
 
-def _encode(element: DataElement, little: bool, encodings: str | list[str] | None) -> bytes:
-    """Return an element's bytes in explicit VR, as pydicom writes it."""
+def _encode(element: DataElement | RawDataElement, little: bool, encodings: str | list[str] | None) -> bytes:
+    """Return an element's bytes in explicit VR, as pydicom writes it (a raw one: its header and bytes)."""
+    if isinstance(element, RawDataElement) and isinstance(element.value, bytes) and element.VR is not None \
+            and element.is_little_endian == little and not element.is_implicit_VR:
+        vr, data = str(element.VR), element.value
+        tag = int(element.tag)
+        if vr in LONG_LENGTH_VRS:
+            return _LONG_HEAD[little](tag >> 16, tag & 0xFFFF, vr.encode("ascii"), len(data)) + data
+        if len(data) <= 0xFFFF:
+            return _SHORT_HEAD[little](tag >> 16, tag & 0xFFFF, vr.encode("ascii"), len(data)) + data
     buffer = DicomBytesIO()
     buffer.is_little_endian = little
     buffer.is_implicit_VR = False
@@ -358,7 +367,7 @@ def _rebuild_item(item: LazyItem, value: bytes, little: bool, encodings: str | l
             inner = rebuild(children, value[raw.value_tell:end], little, encodings)
             if inner is None:
                 return None
-            parts += [_SQ_HEAD[little](tag >> 16, tag & 0xFFFF, b"SQ", len(inner)), inner]
+            parts += [_LONG_HEAD[little](tag >> 16, tag & 0xFFFF, b"SQ", len(inner)), inner]
             continue
         parts.append(value[start:end])
     return b"".join(parts)

@@ -88,6 +88,11 @@ class Entry:
         return container
 
     @property
+    def container(self) -> Dataset | LazyItem:
+        """Return where the element lives: its dataset, or the item still read as bytes (not converted here)."""
+        return self._container
+
+    @property
     def element(self) -> DataElement:
         """Return the live element (pydicom converts a raw element on first access)."""
         if self._element is None:
@@ -116,17 +121,25 @@ class Entry:
         self.raw = None
         self.detached = False
 
-    def put(self, element: DataElement) -> rawseq.Tree | None:
+    def put(self, element: DataElement | RawDataElement) -> rawseq.Tree | None:
         """Make ``element`` the element of this entry in its container (the runtime's only replacement).
 
         In an item still read as bytes, the replacement is recorded for
-        :meth:`~deidc.runtime.rawseq.Tree.write`; its tree is returned (else None).
+        :meth:`~deidc.runtime.rawseq.Tree.write`; its tree is returned (else None). A
+        ``RawDataElement`` (a new value already encoded) is stored as pydicom's reader stores
+        one, and the entry reads it back as it reads an element not decoded yet.
         """
         container = self._container
-        self.set_element(element)
+        if isinstance(element, RawDataElement):
+            self._element, self.raw, self.detached = None, element, False
+        else:
+            self.set_element(element)
         if isinstance(container, LazyItem) and container.deferrable:
             return container.edit(self.tag, element)
-        self.parent[self.tag] = element
+        if isinstance(element, RawDataElement):
+            self.parent._dict[element.tag] = element  # as dcmread stores it (no conversion of private ones)
+        else:
+            self.parent[self.tag] = element
         return None
 
     def drop(self) -> rawseq.Tree | None:
