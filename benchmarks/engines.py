@@ -130,14 +130,22 @@ def _deidc(recipe: str, pydicom_writer: bool = False) -> Loop:
         with contextlib.suppress(ImportError):  # the batch's writer (the bytes of save_as); older deidc: save_as
             from deidc.runtime.writer import save
 
+    few_collections: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext
+    with contextlib.suppress(ImportError):  # as a batch runs each file; older deidc: the collector as it is
+        from deidc.runtime.collector import few_collections
+
     plan = DeidRecipe(recipe).plan
+
+    def one(path: str, target: str, matcher: Matcher) -> None:
+        dataset = pydicom.dcmread(path)
+        execute(plan, dataset, dict(VARIABLES), matcher=matcher, record_values=False, reuse_raw=True)
+        save(dataset, target)
 
     def loop(files: list[tuple[str, str]], out: str, budget: float) -> tuple[int, int]:
         matcher = Matcher()
         for path, name in files:
-            dataset = pydicom.dcmread(path)
-            execute(plan, dataset, dict(VARIABLES), matcher=matcher, record_values=False, reuse_raw=True)
-            save(dataset, os.path.join(out, name))
+            with few_collections():
+                one(path, os.path.join(out, name), matcher)
             _first()
         return len(files), 0
     return loop

@@ -27,6 +27,7 @@ from pydicom.errors import InvalidDicomError
 from deidc.dicom.utils import remove_part_files, write_atomic
 from deidc.plan import Plan
 from deidc.runtime import Change, Matcher, StepError, execute
+from deidc.runtime.collector import few_collections
 
 if TYPE_CHECKING:
     from multiprocessing.context import ForkContext, SpawnContext
@@ -149,7 +150,8 @@ def process_file(plan: Plan, path: str, relative: str, options: BatchOptions, ma
 def _process_safely(plan: Plan, path: str, relative: str, options: BatchOptions, matcher: Matcher) -> FileResult:
     """:func:`process_file`, with any other exception reported as that file's failure (the batch goes on)."""
     try:
-        return process_file(plan, path, relative, options, matcher)
+        with few_collections():  # a file's objects are freed before the collector would scan them
+            return process_file(plan, path, relative, options, matcher)
     except Exception as error:  # noqa: BLE001 - one file (e.g. one pydicom cannot parse) never stops a batch
         return FileResult(path, False, code="DEID403", reason=f"unexpected {type(error).__name__}: {error}")
 
@@ -173,11 +175,9 @@ def _deferring_termination() -> Iterator[None]:
 
 #: files in the first task of each worker; each round of tasks (one per worker) doubles it
 _FIRST_CHUNK = 1
-#: the most files in one task: enough that the per-task cost is small, few enough that
-#: the workers finish together and a result is never far behind its file
+#: the most files in one task: the per-task cost stays small, the workers finish together
 _MAX_CHUNK = 16
-#: tasks read from the inputs and not yet all yielded, per worker: keeps every worker busy
-#: while the caller consumes results in order, and bounds what the batch holds at once
+#: tasks read ahead per worker and not all yielded: keeps every worker busy, bounds what the batch holds
 _AHEAD = 3
 #: tasks sent to one worker and not yet done (the one in hand and the next, already there)
 _DEPTH = 2
