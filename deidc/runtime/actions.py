@@ -47,6 +47,7 @@ class SetValue:
 Edit = Union[Keep, Remove, SetValue]
 _KEEP: Final = Keep()
 _REMOVE: Final = Remove()
+REMOVE: Final = _REMOVE  #: the edit of every removal (what a REMOVE without a condition decides)
 _BLANK: Final = SetValue(None)
 #: makes a RawDataElement from all its fields, without the named tuple's own __new__
 _raw: Final = tuple.__new__
@@ -124,16 +125,16 @@ def set_value(entry: Entry, edit: SetValue, encodings: Charset | None = None) ->
     the element is in a sequence item still read as bytes (see :meth:`Entry.put`); the
     new value is the one pydicom's element holds. ``encodings`` (for a dataset that is
     written and dropped, the character set its new values are written in, see
-    :func:`charset_key`): a new text value that pydicom encodes as ASCII is put in as the
-    raw bytes pydicom writes for it (:func:`encoded`), so no element is made for it.
+    :func:`charset_key`): a new ASCII text value is put in as the raw bytes pydicom writes
+    for it (:func:`encoded`), read or not, so no element is made or converted for it.
     """
+    if encodings is not None and entry.vr not in ("SQ", "UN"):  # read or not: the dataset is written and dropped
+        found = encoded(entry.vr, edit.value, encodings)
+        if found is not None:
+            data, value = found
+            return entry.put(_raw(RawDataElement, (BaseTag(entry.tag), entry.vr, len(data), data, 0, False, True,
+                                                   True, False))), value
     if (entry.is_raw or entry.detached) and entry.vr not in ("SQ", "UN"):
-        if encodings is not None:
-            found = encoded(entry.vr, edit.value, encodings)
-            if found is not None:
-                data, value = found
-                return entry.put(_raw(RawDataElement, (BaseTag(entry.tag), entry.vr, len(data), data, 0, False, True,
-                                                       True, False))), value
         element = make_element(entry.tag, entry.vr, edit.value)
         return entry.put(element), element.value
     if entry.vr == "SQ" and edit.value == [] and entry.is_raw and entry.raw is not None:

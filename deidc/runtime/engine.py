@@ -222,7 +222,7 @@ class _Run:
         self.pending: list[int] = sorted(index.dynamic | index.adds)
         self.scheduled: set[int] = set(self.pending)
         self.found: dict[str, list[Entry]] = {}  #: the entries each %fields list found
-        self.origins: dict[int, str] = {}  #: ``path:line`` of each step, by id
+        self.origins: dict[int, tuple[str, str]] = {}  #: the action and ``path:line`` of each step, by id
         self.initial = len(working.slots)  #: the working set's elements after this many were created by ADD
         self.added: list[Entry] = []  #: the entries ADD created, in order
         self.changed: list[Entry] = []  #: every entry a step changed, in order (with repeats)
@@ -269,11 +269,11 @@ class _Run:
             candidates = self._select(step)
         else:
             candidates = self.buckets.pop(position, [])
+        constant = actions.REMOVE if step.action is ActionKind.REMOVE and step.value is None else None
         for entry in candidates:
             if not entry.live:
                 continue  # removed (or emptied) with its sequence by an earlier action
-            edit = self._decide(step, entry)
-            self._apply(step, entry, edit)
+            self._apply(step, entry, constant or self._decide(step, entry))
 
     def _select(self, step: Step) -> list[Entry]:
         selector = step.selector
@@ -303,7 +303,10 @@ class _Run:
     def _apply(self, step: Step, entry: Entry, edit: Edit) -> None:
         if isinstance(edit, Remove):
             shield = self.index.shield_dynamic
-            if self.matcher.decide(self.index, entry).shielded or (shield and any(
+            decided = entry.decided  # (the matcher's decision, without the call when the entry holds it)
+            decision = decided[1] if decided is not None and decided[0] is self.index else self.matcher.decide(
+                self.index, entry)
+            if decision.shielded or (shield and any(  # type: ignore[attr-defined]
                     self.matcher.matches(s, entry, {}) for s in shield)):
                 self.deferred.setdefault(id(entry), (entry, step))
                 return
@@ -369,15 +372,12 @@ class _Run:
         self._file(entry, position)
         self._record(entry, step, before, element.value)
 
-    def _origin(self, step: Step) -> str:
-        text = self.origins.get(id(step))
-        if text is None:
-            text = self.origins[id(step)] = str(step.origin)
-        return text
-
     def _record(self, entry: Entry, step: Step, before: object, after: object) -> None:
+        said = self.origins.get(id(step))  # the step's action and ``path:line``, made once per run
+        if said is None:
+            said = self.origins[id(step)] = (step.action.value, str(step.origin))
         self.changed.append(entry)
-        self.changes.append(Change(entry.uid, entry.names[-1], step.action.value, self._origin(step), before, after,
+        self.changes.append(Change(entry.uid, entry.names[-1], said[0], said[1], before, after,
                                    entry.address, entry.vr, entry.filemeta))
 
     def finish(self) -> None:

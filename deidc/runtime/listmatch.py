@@ -162,6 +162,16 @@ class ValuesTest:
         lowered = value.lower()  # the needles' case-insensitive search: ASCII letters only fold
         return any(needle in lowered for needle in self.needles)  # type: ignore[union-attr]
 
+    def _in_text(self, text: str) -> bool:
+        """Return whether pydicom's text of a value contains one of the list's values (:attr:`regex`'s test).
+
+        ASCII text (a number's, or the ``repr`` of bytes) is searched for the needles, which
+        finds the same, without compiling the file's regex.
+        """
+        if self.needles is not None and text.isascii():
+            return self._found(text.encode("ascii"))
+        return self.regex.search(text) is not None
+
     def matches(self, entry: Entry) -> bool:
         """Return whether the entry's value (or one of its values) contains one of the list's values."""
         vr = entry.vr
@@ -197,7 +207,7 @@ class ValuesTest:
                     return False  # one value is a piece of the text; several print without escapes
             return None
         if vr in BYTES_VRS:  # pydicom's value is these bytes as they are: its text is their repr
-            return self.regex.search(str(value)) is not None
+            return self._in_text(str(value))
         code = NUMBER_FORMATS.get(vr)
         if code is not None:
             size = _SIZES[vr]
@@ -205,7 +215,7 @@ class ValuesTest:
                 order = "<" if raw.is_little_endian else ">"
                 numbers = struct.unpack(f"{order}{len(value) // size}{code}", value)
                 # pydicom gives several numbers as a plain list: each is tested alone
-                return any(self.regex.search(str(n)) is not None for n in numbers)
+                return any(self._in_text(str(n)) for n in numbers)
         return None
 
     def _decoded(self, entry: Entry) -> bool:

@@ -150,7 +150,10 @@ class Entry:
             return container.edit(self.tag, None)
         parent = self.parent
         key = BaseTag(self.tag)  # pydicom converts anything else to one, twice
-        if key in parent:
+        stored = getattr(parent, "_dict", None)
+        if isinstance(stored, dict) and not self.tag >> 16 & 1 and self.tag >> 16 != 0x7FE0:
+            stored.pop(key, None)  # what ``del`` does there: no private block or pixel cache to reset
+        elif key in parent:
             del parent[key]
         return None
 
