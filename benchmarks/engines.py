@@ -133,11 +133,14 @@ def _deidc(recipe: str, pydicom_writer: bool = False) -> Loop:
     few_collections: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext
     with contextlib.suppress(ImportError):  # as a batch runs each file; older deidc: the collector as it is
         from deidc.runtime.collector import few_collections
+    read: Callable[[str], pydicom.Dataset] = pydicom.dcmread
+    with contextlib.suppress(ImportError):  # the batch's reader (what dcmread reads); older deidc: dcmread
+        from deidc.runtime.reader import read
 
     plan = DeidRecipe(recipe).plan
 
     def one(path: str, target: str, matcher: Matcher) -> None:
-        dataset = pydicom.dcmread(path)
+        dataset = read(path)
         execute(plan, dataset, dict(VARIABLES), matcher=matcher, record_values=False, reuse_raw=True)
         save(dataset, target)
 

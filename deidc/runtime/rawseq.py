@@ -46,8 +46,8 @@ _ITEM: Final = 0xFFFEE000
 _ITEM_END: Final = 0xFFFEE00D
 #: the length field of an element or item of undefined length
 UNDEFINED_LENGTH: Final = 0xFFFFFFFF
-#: the VRs this reader accepts, by their two bytes
-_VRS: Final = {str(vr).encode("ascii"): str(vr) for vr in STANDARD_VR}
+#: the VRs this reader (and :mod:`deidc.runtime.reader`) accepts, by their two bytes
+VRS: Final = {str(vr).encode("ascii"): str(vr) for vr in STANDARD_VR}
 #: VRs whose explicit length takes 4 bytes (after 2 reserved ones)
 LONG_LENGTH_VRS: Final = frozenset(str(vr) for vr in EXPLICIT_VR_LENGTH_32)
 _HEAD: Final = {True: struct.Struct("<HHL").unpack_from, False: struct.Struct(">HHL").unpack_from}
@@ -104,7 +104,7 @@ def read_items(raw: RawDataElement) -> list[RawItem] | None:
                     position += 8
                     closed = True
                     break
-                vr = _VRS.get(code)
+                vr = VRS.get(code)
                 if vr is None or group == 0xFFFE or tag in seen:
                     return None
                 position += 8
