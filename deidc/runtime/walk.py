@@ -151,8 +151,9 @@ class Entry:
         parent = self.parent
         key = BaseTag(self.tag)  # pydicom converts anything else to one, twice
         stored = getattr(parent, "_dict", None)
-        if isinstance(stored, dict) and not self.tag >> 16 & 1 and self.tag >> 16 != 0x7FE0:
-            stored.pop(key, None)  # what ``del`` does there: no private block or pixel cache to reset
+        tag = self.tag
+        if isinstance(stored, dict) and not (tag >> 16 & 1 and tag & 0xFF00 == 0) and tag >> 16 != 0x7FE0:
+            stored.pop(key, None)  # what ``del`` does there: not a private creator, no pixel cache to reset
         elif key in parent:
             del parent[key]
         return None
