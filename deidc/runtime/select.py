@@ -49,14 +49,29 @@ from deidc.runtime.walk import Entry, keyword_of, tag_text
 from deidc.runtime.workset import Context
 
 
+def _anchored(kind: PatternKind, pattern: str) -> str:
+    """Return an expander's pattern anchored as its kind says (startswith: at the start, endswith: at the end)."""
+    if kind is PatternKind.STARTSWITH:
+        return f"^({pattern})"
+    if kind is PatternKind.ENDSWITH:
+        return f"({pattern})$"
+    return pattern
+
+
 @functools.lru_cache(maxsize=1024)
 def compile_pattern(kind: PatternKind, pattern: str) -> re.Pattern[str]:
     """Compile an expander's regular expression as deid searches it."""
-    if kind is PatternKind.STARTSWITH:
-        pattern = f"^({pattern})"
-    elif kind is PatternKind.ENDSWITH:
-        pattern = f"({pattern})$"
-    return re.compile(pattern, re.IGNORECASE)
+    return re.compile(_anchored(kind, pattern), re.IGNORECASE)
+
+
+def _joinable(pattern: str) -> bool:
+    r"""Return whether a pattern may search an element's texts joined by newlines (see :func:`_joined`).
+
+    Not when it looks outside the text it matches: a lookaround, ``\A``/``\Z``, an atomic
+    group or a possessive quantifier.
+    """
+    return not ("(?" in pattern or "\\A" in pattern or "\\Z" in pattern or any(
+        q in pattern for q in ("*+", "++", "?+", "}+")))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -69,10 +84,9 @@ def _joined(kind: PatternKind, pattern: str) -> re.Pattern[str] | None:
     give None (searched text by text). A match in the joined texts may span two of them,
     so a hit is checked text by text; a miss is final.
     """
-    if "(?" in pattern or "\\A" in pattern or "\\Z" in pattern or any(
-            q in pattern for q in ("*+", "++", "?+", "}+")):
+    if not _joinable(pattern):
         return None
-    return re.compile(compile_pattern(kind, pattern).pattern, re.IGNORECASE | re.MULTILINE)
+    return re.compile(_anchored(kind, pattern), re.IGNORECASE | re.MULTILINE)
 
 
 def pattern_found(kind: PatternKind, pattern: str, texts: Sequence[str], joined: str | None) -> bool:
@@ -175,9 +189,9 @@ def _lowered(kind: PatternKind, pattern: str) -> re.Pattern[str] | None:
     newlines too, for the joined texts (see :func:`_joined`); and as none of these
     characters matches a newline, a match in the joined texts is a match in one of them.
     """
-    if not _CASELESS.issuperset(pattern) or _joined(kind, pattern) is None:
+    if not _CASELESS.issuperset(pattern) or not _joinable(pattern):
         return None
-    return re.compile(compile_pattern(kind, pattern.lower()).pattern, re.MULTILINE)
+    return re.compile(_anchored(kind, pattern.lower()), re.MULTILINE)
 
 
 #: a pattern selector ready to search: (its number, whether it is an except:, its lower-cased regex for
