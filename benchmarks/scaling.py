@@ -25,6 +25,10 @@ REPLACEMENTS = {"LO": "ANONYMOUS", "SH": "ANON", "PN": "Anonymous^Patient", "LT"
                 "UI": "1.2.826.0.1.3680043.10.1153.7", "IS": "0", "DS": "0", "AE": "ANON", "AS": "050Y"}
 #: never generated: file meta, the image pixel module, pixel data (a rule there would break the file)
 SPARED_GROUPS = {0x0000, 0x0002, 0x0028, 0x7FE0, 0xFFFE}
+#: never generated either: a new Specific Character Set ("ANON") is not a character set at all, and
+#: would make pydicom decode and re-encode every text of the file (with a warning each): the table
+#: would measure that, not the cost of rules
+SPARED_KEYWORDS = {"SpecificCharacterSet"}
 
 
 def rules_recipe(count: int, seed: int, folder: Path) -> str:
@@ -35,9 +39,10 @@ def rules_recipe(count: int, seed: int, folder: Path) -> str:
     """
     rng = random.Random(f"{seed}-rules")
     present = corpus.CORE + corpus.filler_keywords("ct", corpus.PROFILES["ct"].filler, seed)
-    present = [k for k in present if k not in corpus.PIXEL_MODULE]
+    present = [k for k in present if k not in corpus.PIXEL_MODULE and k not in SPARED_KEYWORDS]
     others = sorted(e[4] for t, e in DicomDictionary.items()
-                    if e[4] and not e[3] and t >> 16 not in SPARED_GROUPS and e[4] not in present)
+                    if e[4] and not e[3] and t >> 16 not in SPARED_GROUPS and e[4] not in present
+                    and e[4] not in SPARED_KEYWORDS)
     rng.shuffle(present)
     rng.shuffle(others)
     chosen = (present[: count // 4 or 1] + others)[:count]
