@@ -158,3 +158,11 @@ def test_an_iso_2022_character_set_turns_the_byte_test_off() -> None:
     entries = _entries(_write([("LO", ["ABC"])], "ISO 2022 IR 87", False))
     assert not ascii_safe(entries)
     assert ascii_safe(_entries(_write([("LO", ["ABC"])], "ISO_IR 192", False)))
+
+
+@pytest.mark.parametrize("values", [["s"], ["k", "ab"], ["i"], ["I"], ["é"], ["\xa0"], ["ab", "é"], ["z"]])
+@pytest.mark.parametrize("text", ["\u017f", "\u212a", "\u0130", "\u0131", "é", "Kelvin", "\xa0ab", "ABé", "Zoo ſ"])
+def test_decoded_text_is_searched_as_the_lists_regex_searches_it(values: list[str], text: str) -> None:
+    """Without the regex where possible: the four characters that ASCII letters fold to must not be missed."""
+    test = ValuesTest(values, True)
+    assert test._in_text(text) is (test.regex.search(text) is not None), (values, text)

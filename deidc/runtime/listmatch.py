@@ -131,7 +131,7 @@ class ValuesTest:
     usually differ from the last file's, and most elements are rejected on their bytes.
     """
 
-    __slots__ = ("codec", "needles", "several_ok", "several_raw", "strings", "_regex")
+    __slots__ = ("all_needles", "codec", "needles", "several_ok", "several_raw", "strings", "_regex")
 
     def __init__(self, values: Sequence[object], ascii_text: bool, codec: str | None = None) -> None:
         """Prepare the list's values.
@@ -146,6 +146,8 @@ class ValuesTest:
         #: raw ASCII text holding several values is searched for the needles too (none holds a
         #: character that pydicom's text of several adds)
         self.several_raw = self.needles is not None and _several_safe(self.strings)
+        #: every value is one of the needles (none can match only non-ASCII text)
+        self.all_needles = self.needles is not None and all(not v or _can_match_ascii(v) for v in self.strings)
         self.codec = codec if ascii_text else None  #: decodes non-ASCII raw text as pydicom does
         #: no value can straddle two values in pydicom's text of several
         self.several_ok = not any(v and _UNSAFE_IN_SEVERAL.search(v) for v in self.strings)
@@ -165,11 +167,15 @@ class ValuesTest:
     def _in_text(self, text: str) -> bool:
         """Return whether pydicom's text of a value contains one of the list's values (:attr:`regex`'s test).
 
-        ASCII text (a number's, or the ``repr`` of bytes) is searched for the needles, which
-        finds the same, without compiling the file's regex.
+        ASCII text is searched for the needles (every value that can match it), which finds
+        the same without compiling the file's regex; so is other text, when every value is a
+        needle and the text holds none of the four characters an ASCII letter matches
+        case-insensitively besides itself (:data:`_FOLDS_TO_ASCII`), in its UTF-8 bytes (where
+        an ASCII needle can only match ASCII bytes).
         """
-        if self.needles is not None and text.isascii():
-            return self._found(text.encode("ascii"))
+        if self.needles is not None and (text.isascii() or (
+                self.all_needles and _FOLDS_TO_ASCII.isdisjoint(text))):
+            return self._found(text.encode("utf-8", "surrogatepass"))
         return self.regex.search(text) is not None
 
     def matches(self, entry: Entry) -> bool:
@@ -202,7 +208,7 @@ class ValuesTest:
                     text = value.decode(self.codec)
                 except UnicodeDecodeError:
                     return None
-                if self.regex.search(text) is None and (
+                if not self._in_text(text) and (
                         b"\\" not in value or (self.several_ok and text.rstrip("\x00 ").isprintable())):
                     return False  # one value is a piece of the text; several print without escapes
             return None
@@ -224,8 +230,8 @@ class ValuesTest:
             return False
         value = element.value
         if isinstance(value, list):  # a plain list (pydicom's multiple values are a MultiValue: one text)
-            return any(self.regex.search(str(v)) for v in value)
-        return self.regex.search(str(value)) is not None
+            return any(self._in_text(str(v)) for v in value)
+        return self._in_text(str(value))
 
 
 class TextIndex:
