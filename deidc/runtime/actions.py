@@ -19,6 +19,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
 from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
+from pydicom.valuerep import PersonName
 
 from deidc.plan import ActionKind, Selector, SelectPrivate, SelectTag, Step, ValueDeidFunc
 from deidc.runtime.dates import NotADate, shift
@@ -159,6 +160,10 @@ def charset_key(value: object) -> Charset | None:
     return None
 
 
+#: VRs whose one text value pydicom writes as its characters, padded to an even length (numbers as text are not:
+#: pydicom may write another text for them)
+_PLAIN_TEXT: Final = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR",
+                                "UT"})
 #: new values as pydicom writes them, by (VR, value, character set): (the bytes, the value pydicom's element holds)
 _ENCODED: dict[tuple[str, object, Charset], tuple[bytes, object] | None] = {}
 _ENCODED_MAX: Final = 4096
@@ -184,12 +189,19 @@ def encoded(vr: str, value: object, encodings: Charset) -> tuple[bytes, object] 
     except ValueError:
         element = None  # not valid: a new element will warn (or raise) as pydicom's settings say
     if element is not None and not isinstance(element.value, (list, MultiValue, bytearray)):
-        buffer = DicomBytesIO()
-        buffer.is_little_endian, buffer.is_implicit_VR = True, False
-        write_data_element(buffer, element, list(encodings) if isinstance(encodings, tuple) else encodings)
-        data = buffer.getvalue()[12 if vr in LONG_LENGTH_VRS else 8:]
+        held = element.value
+        if vr in _PLAIN_TEXT and (held is None or isinstance(held, (str, PersonName))):
+            # one text, which pydicom's writer encodes and pads (with NUL for UI): no writer needed
+            data = str(held).encode("ascii") if held is not None else b""
+            if len(data) % 2:
+                data += b"\x00" if vr == "UI" else b" "
+        else:
+            buffer = DicomBytesIO()
+            buffer.is_little_endian, buffer.is_implicit_VR = True, False
+            write_data_element(buffer, element, list(encodings) if isinstance(encodings, tuple) else encodings)
+            data = buffer.getvalue()[12 if vr in LONG_LENGTH_VRS else 8:]
         if data.isascii():
-            found = (data, element.value)
+            found = (data, held)
     if len(_ENCODED) >= _ENCODED_MAX:
         _ENCODED.clear()
     _ENCODED[key] = found
