@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deidc.plan import PatternKind, SelectPattern
-from deidc.runtime.select import compile_pattern, description, pattern_found, search_patterns
+from deidc.runtime.patterns import compile_pattern, description, pattern_found, search_patterns
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 
