@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import pydicom
 import pytest
@@ -24,16 +23,14 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
 from pydicom.multival import MultiValue
+from samples import RECIPE_TEXTS, VARIABLES
 
 from deidc.compiler import compile_recipe
 from deidc.runtime import actions, execute
 from deidc.runtime.writer import save
 
-ROOT = Path(__file__).resolve().parent.parent
 RECIPES = {
-    "groups": (ROOT / "examples" / "deid" / "deid.dicom-groups").read_text(),
-    "expanders": (ROOT / "benchmarks" / "recipes" / "deid.expanders").read_text(),
-    "default": (ROOT / "deidc" / "data" / "recipes" / "deid.dicom").read_text(),
+    **RECIPE_TEXTS,
     # top level and inside sequences: ASCII, non-ASCII, several values, blanks, a number as text
     "values": "FORMAT dicom\n%header\nREPLACE PatientName Müller^Jürgen\nREPLACE PatientID var:id\n"
               "REPLACE ReferencedSOPInstanceUID 1.2.3.4\nREPLACE CodeMeaning redacted\nBLANK CodeValue\n"
@@ -42,8 +39,6 @@ RECIPES = {
 }
 FILES = ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm", "rtstruct.dcm", "JPEG2000.dcm", "chrSQEncoding.dcm",
          "chrJapMultiExplicitIR6.dcm", "chrX1.dcm"]
-VARIABLES = {"id": "ID-1", "source_id": "SRC-1", "entity_id": "E1", "item_id": "I1",
-             "entity_timestamp": "20200101", "item_timestamp": "20200101"}
 
 
 @pytest.fixture(autouse=True)

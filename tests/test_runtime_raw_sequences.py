@@ -24,6 +24,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from samples import RECIPE_PATHS, VARIABLES
 
 from deidc.compiler import compile_recipe
 from deidc.runtime import execute, rawseq
@@ -31,15 +32,12 @@ from deidc.runtime.walk import address_uid
 from deidc.runtime.workset import walk
 from deidc.testing import datasets
 
-ROOT = Path(__file__).resolve().parent.parent
 #: pydicom's bundled files: sequences of defined length (both byte orders), undefined length, a bad VR
 FILES = ["CT_small.dcm", "test-SR.dcm", "liver_expb_1frame.dcm", "reportsi_with_empty_number_tags.dcm",
          "rtdose_expb.dcm", "SC_rgb_small_odd_big_endian.dcm", "SC_rgb_dcmtk_+eb+cr.dcm", "badVR.dcm",
          "rtplan.dcm", "rtstruct.dcm", "waveform_ecg.dcm", "MR_small.dcm"]
 RECIPES = {
-    "groups": ROOT / "examples" / "deid" / "deid.dicom-groups",
-    "expanders": ROOT / "benchmarks" / "recipes" / "deid.expanders",
-    "default": ROOT / "deidc" / "data" / "recipes" / "deid.dicom",
+    **RECIPE_PATHS,
 }
 INLINE = {
     "deep": "FORMAT dicom\n%header\nREPLACE ReferencedSOPInstanceUID 1.2.3\nBLANK CodeMeaning\n",
@@ -60,8 +58,6 @@ INLINE = {
     "charset": "FORMAT dicom\n%header\nREPLACE SpecificCharacterSet ISO_IR 192\n"
                "REPLACE RequestedProcedureDescription \u00c7a va\nREMOVE CodeValue\n",
 }
-VARIABLES = {"id": "ID-1", "source_id": "SRC-1", "entity_id": "E1", "item_id": "I1",
-             "entity_timestamp": "20200101", "item_timestamp": "20200101"}
 
 
 def _read(data: bytes) -> Dataset:

@@ -10,7 +10,6 @@ pydicom cannot read fails the same way.
 
 from __future__ import annotations
 
-import io
 import warnings
 from pathlib import Path
 
@@ -18,18 +17,15 @@ import pydicom
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydicom.data import get_charset_files, get_testdata_file
-from pydicom.dataset import FileMetaDataset
-from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+from pydicom.data import get_testdata_file
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from samples import BUNDLED_FILES, with_meta
 
 from deidc.runtime import reader
 from deidc.runtime.reader import elements, read
 from deidc.testing import datasets
 
-TEST_FILES = Path(str(get_testdata_file("CT_small.dcm"))).parent
-CHARSET_FILES = Path(str(get_charset_files("chrH31.dcm")[0])).parent
-#: every file pydicom bundles (its test and character-set files; none downloaded)
-FILES = sorted(str(p) for p in [*TEST_FILES.rglob("*.dcm"), *CHARSET_FILES.glob("*.dcm")])
+FILES = BUNDLED_FILES
 
 
 def _outcome(function: object, path: str, force: bool) -> object:
@@ -99,15 +95,7 @@ def test_a_file_pydicom_refuses_fails_the_same_way(tmp_path: Path) -> None:
 
 
 def _file(dataset: pydicom.Dataset, syntax: str, tail: bytes) -> bytes:
-    dataset.file_meta = FileMetaDataset()
-    dataset.file_meta.TransferSyntaxUID = syntax
-    dataset.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    dataset.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    dataset.preamble = b"\x00" * 128
-    out = io.BytesIO()
-    dataset.save_as(out, enforce_file_format=False, implicit_vr=syntax == ImplicitVRLittleEndian,
-                    little_endian=syntax != ExplicitVRBigEndian)
-    return out.getvalue() + tail
+    return with_meta(dataset, syntax) + tail
 
 
 #: what may follow the elements: nothing, a few stray bytes, a truncated header or value, a delimiter

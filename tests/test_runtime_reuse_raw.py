@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import io
 import warnings
-from pathlib import Path
 
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
+from samples import RECIPE_PATHS, VARIABLES
 
 from deidc.compiler import compile_recipe
 from deidc.runtime import execute
 
-ROOT = Path(__file__).resolve().parent.parent
 RECIPES = {
-    "groups": ROOT / "examples" / "deid" / "deid.dicom-groups",
-    "expanders": ROOT / "benchmarks" / "recipes" / "deid.expanders",
-    "default": ROOT / "deidc" / "data" / "recipes" / "deid.dicom",
+    **RECIPE_PATHS,
 }
 INLINE = {
     # a change deep inside one sequence, none in another: only the untouched one goes back raw
@@ -32,8 +29,6 @@ INLINE = {
     "charset": "FORMAT dicom\n%header\nREPLACE SpecificCharacterSet ISO_IR 192\n",
 }
 FILES = ["rtplan.dcm", "CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "waveform_ecg.dcm"]
-VARIABLES = {"id": "ID-1", "source_id": "SRC-1", "entity_id": "E1", "item_id": "I1",
-             "entity_timestamp": "20200101", "item_timestamp": "20200101"}
 
 
 def _plan(name: str):  # type: ignore[no-untyped-def]

@@ -19,6 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from pydicom.data import get_charset_files, get_testdata_file
 from pydicom.dataelem import RawDataElement
+from samples import RECIPE_TEXTS
+from samples import VARIABLES as SAMPLE_VARIABLES
 
 from deidc.compiler import compile_recipe
 from deidc.runtime import Matcher, StepError, execute
@@ -26,11 +28,8 @@ from deidc.runtime.walk import private_creator
 from deidc.runtime.workset import build, walk
 from deidc.testing import datasets
 
-ROOT = Path(__file__).resolve().parent.parent
 RECIPES = {
-    "groups": (ROOT / "examples" / "deid" / "deid.dicom-groups").read_text(),
-    "expanders": (ROOT / "benchmarks" / "recipes" / "deid.expanders").read_text(),
-    "default": (ROOT / "deidc" / "data" / "recipes" / "deid.dicom").read_text(),
+    **RECIPE_TEXTS,
     # KEEP by name and by address: what they select (and what is inside) leaves the working set
     "keep": "FORMAT dicom\n%header\nKEEP ReferencedSOPInstanceUID\nKEEP (0008,1140)__0__(0008,1150)\n"
             "REMOVE contains:UID\nREPLACE PatientName anon\n",
@@ -50,8 +49,7 @@ RECIPES = {
 FILES = ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm", "rtstruct.dcm", "waveform_ecg.dcm", "nested_priv_SQ.dcm",
          "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "reportsi.dcm", "chrFrenMulti.dcm", "chrH31.dcm",
          "chrX1.dcm"]
-VARIABLES = {"id": "ID-1", "source_id": "SRC-1", "entity_id": "E1", "item_id": "I1",
-             "entity_timestamp": "20200101", "item_timestamp": "20200101", "pseudonym": lambda **_: "P-1"}
+VARIABLES = {**SAMPLE_VARIABLES, "pseudonym": lambda **_: "P-1"}
 
 
 @functools.cache

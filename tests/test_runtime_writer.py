@@ -17,27 +17,19 @@ from pathlib import Path
 import pydicom
 import pytest
 from hypothesis import HealthCheck, given, settings
-from pydicom.data import get_charset_files, get_testdata_file
-from pydicom.dataset import FileMetaDataset
-from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+from pydicom.data import get_testdata_file
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+from samples import BUNDLED_FILES, RECIPE_PATHS, VARIABLES, with_meta
 
 from deidc.compiler import compile_recipe
 from deidc.runtime import execute
 from deidc.runtime.writer import _encoding, save
 from deidc.testing import datasets
 
-ROOT = Path(__file__).resolve().parent.parent
-TEST_FILES = Path(str(get_testdata_file("CT_small.dcm"))).parent
-CHARSET_FILES = Path(str(get_charset_files("chrH31.dcm")[0])).parent
-#: every file pydicom bundles (its test and character-set files; none downloaded)
-FILES = sorted(str(p) for p in [*TEST_FILES.rglob("*.dcm"), *CHARSET_FILES.glob("*.dcm")])
+FILES = BUNDLED_FILES
 RECIPES = {
-    "groups": ROOT / "examples" / "deid" / "deid.dicom-groups",
-    "expanders": ROOT / "benchmarks" / "recipes" / "deid.expanders",
-    "default": ROOT / "deidc" / "data" / "recipes" / "deid.dicom",
+    **RECIPE_PATHS,
 }
-VARIABLES = {"id": "ID-1", "source_id": "SRC-1", "entity_id": "E1", "item_id": "I1",
-             "entity_timestamp": "20200101", "item_timestamp": "20200101"}
 
 
 def _both(dataset: pydicom.Dataset, again: pydicom.Dataset) -> tuple[bytes | type, bytes | type]:
@@ -91,25 +83,13 @@ def test_a_dataset_a_recipe_changed_is_written_as_pydicom_writes_it(name: str, r
     assert ours == pydicoms
 
 
-def _with_meta(dataset: pydicom.Dataset, syntax: str) -> bytes:
-    dataset.file_meta = FileMetaDataset()
-    dataset.file_meta.TransferSyntaxUID = syntax
-    dataset.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
-    dataset.file_meta.MediaStorageSOPInstanceUID = generate_uid()
-    dataset.preamble = b"\x00" * 128
-    out = io.BytesIO()
-    dataset.save_as(out, enforce_file_format=False, implicit_vr=syntax == ImplicitVRLittleEndian,
-                    little_endian=syntax != ExplicitVRBigEndian)
-    return out.getvalue()
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(datasets(max_depth=2, likely=("PatientName", "OperatorsName", "SOPInstanceUID")))
 def test_generated_datasets_are_written_as_pydicom_writes_them(dataset: pydicom.Dataset) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for syntax in (ExplicitVRLittleEndian, ImplicitVRLittleEndian, ExplicitVRBigEndian):
-            data = _with_meta(dataset, syntax)
+            data = with_meta(dataset, syntax)
             copies = [pydicom.dcmread(io.BytesIO(data), force=True) for _ in range(2)]
             pydicoms, ours = _both(*copies)  # read, then written back unchanged
             assert ours == pydicoms
