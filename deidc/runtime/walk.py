@@ -88,11 +88,6 @@ class Entry:
         return container
 
     @property
-    def container(self) -> Dataset | LazyItem:
-        """Return where the element lives: its dataset, or the item still read as bytes (not converted here)."""
-        return self._container
-
-    @property
     def element(self) -> DataElement:
         """Return the live element (pydicom converts a raw element on first access)."""
         if self._element is None:
