@@ -16,12 +16,13 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import selectors
 import signal
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -177,11 +178,18 @@ class _Pool(Generic[R]):
         self.setup, self.died = setup, died
         self.again: deque[list[_Slot[R]]] = deque()  # tasks of a worker that died, to be sent again
         self.workers: list[_Process[R]] = []
+        #: every worker's pipe and sentinel, registered once (not a new selector for each wait)
+        self.selector = selectors.DefaultSelector()
 
     def start(self, jobs: int) -> None:
         """Start ``jobs`` workers."""
         while len(self.workers) < jobs:
-            self.workers.append(_Process(self.context, self.setup, self.died, self.workers))
+            self.workers.append(self._watch(_Process(self.context, self.setup, self.died, self.workers)))
+
+    def _watch(self, worker: _Process[R]) -> _Process[R]:
+        self.selector.register(worker.conn, selectors.EVENT_READ, worker)
+        self.selector.register(worker.process.sentinel, selectors.EVENT_READ, worker)
+        return worker
 
     def idlest(self) -> _Process[R] | None:
         """Return the worker with the fewest tasks, if it has room for one more."""
@@ -196,15 +204,19 @@ class _Pool(Generic[R]):
 
     def collect(self) -> None:
         """Wait for results or for the death of a worker, and take them."""
-        ready = wait([handle for w in self.workers for handle in (w.conn, w.process.sentinel)])
-        for worker in [w for w in self.workers if w.conn in ready or w.process.sentinel in ready]:
-            if worker.process.sentinel in ready or not worker.receive():
+        ready: dict[_Process[R], bool] = {}  # the workers with something to take: whether it is their death
+        for key, _ in self.selector.select():
+            ready[key.data] = ready.get(key.data, False) or key.fileobj == key.data.process.sentinel
+        for worker, dead in ready.items():
+            if dead or not worker.receive():
                 self._replace(worker)
 
     def _replace(self, worker: _Process[R]) -> None:
+        self.selector.unregister(worker.conn)
+        self.selector.unregister(worker.process.sentinel)
         self.again.extend(worker.bury())
         others = [w for w in self.workers if w is not worker]
-        self.workers[self.workers.index(worker)] = _Process(self.context, self.setup, self.died, others)
+        self.workers[self.workers.index(worker)] = self._watch(_Process(self.context, self.setup, self.died, others))
 
     def stop(self) -> None:
         """Stop the workers; one writing a file finishes it first."""
@@ -213,6 +225,7 @@ class _Pool(Generic[R]):
         for worker in self.workers:
             worker.process.join()
             worker.conn.close()
+        self.selector.close()
 
 
 def run_parallel(setup: Setup[R], died: Died[R], inputs: Iterable[tuple[str, str]],
