@@ -86,7 +86,11 @@ PART_PREFIX: Final = ".deidc-"
 def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool:
     """Write ``dataset`` to ``target`` through a temporary file in the same folder.
 
-    The temporary file is ``.deidc-PID-RANDOM.part`` (PID: the writing process's).
+    Where the system allows it (Linux), the temporary file has no name until it is
+    complete (``O_TMPFILE``), then gets the name ``target``: nothing half written is ever
+    seen, and a process killed while writing leaves nothing behind. Elsewhere, and to
+    replace a file, the temporary file is ``.deidc-PID-RANDOM.part`` (PID: the writing
+    process's), then renamed.
 
     Returns False (and writes nothing) when ``target`` exists and ``overwrite`` is off.
     A failed write leaves no partial file behind.
@@ -94,6 +98,10 @@ def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool
     folder = os.path.dirname(os.path.abspath(target))
     if not overwrite and os.path.exists(target):
         return False
+    if not overwrite:
+        written = _write_unnamed(dataset, target, folder)
+        if written is not None:
+            return written
     # the writer's pid in the name: if the process dies mid-write, whoever ran it can remove its file
     handle, temporary = tempfile.mkstemp(prefix=f"{PART_PREFIX}{os.getpid()}-", suffix=".part", dir=folder)
     present = True  # the temporary file is still there (to remove, unless it became the output)
@@ -120,6 +128,49 @@ def write_atomic(dataset: Dataset, target: str, overwrite: bool = False) -> bool
         if present:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
+    return True
+
+
+#: the flag that opens a file with no name in a folder (Linux), or 0
+_UNNAMED: Final = getattr(os, "O_TMPFILE", 0)
+
+
+@functools.cache
+def _any_folder() -> int | None:
+    """Return a folder's descriptor that makes ``os.link`` follow ``/proc/self/fd/N`` (None: no unnamed files here).
+
+    (With a ``src_dir_fd``, ``os.link`` calls ``linkat`` with ``AT_SYMLINK_FOLLOW``; the
+    path given is absolute, so the folder itself plays no part.)
+    """
+    if not _UNNAMED or not os.path.isdir("/proc/self/fd"):
+        return None
+    return os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _write_unnamed(dataset: Dataset, target: str, folder: str) -> bool | None:
+    """Write ``dataset`` into a file with no name in ``folder``, then name it ``target`` (never replacing one).
+
+    Returns whether it was written (False: ``target`` appeared meanwhile), or None when the
+    system or the folder's file system has no unnamed files: write another way.
+    """
+    anchor = _any_folder()
+    if anchor is None:
+        return None
+    try:
+        handle = os.open(folder, _UNNAMED | os.O_WRONLY, 0o666)  # the umask applies, as to any new file
+    except OSError:  # e.g. a file system without them (EOPNOTSUPP), or a folder that cannot be written
+        return None
+    raw = io.FileIO(handle, "wb")
+    raw.name = target  # type: ignore[misc]  # what the stream says it writes (it has no name yet)
+    with io.BufferedWriter(raw) as stream:  # closed: the file is gone unless it was named
+        save(dataset, stream)  # the bytes of dataset.save_as(target, enforce_file_format=False)
+        stream.flush()
+        try:
+            os.link(f"/proc/self/fd/{handle}", target, src_dir_fd=anchor)  # fails if target appeared meanwhile
+        except FileExistsError:
+            return False
+        except OSError:
+            return None  # (a /proc that does not allow it): write another way
     return True
 
 
