@@ -166,7 +166,7 @@ def _died(options: BatchOptions, path: str, relative: str, pid: int | None, how:
 
 
 def run_batch(plan: Plan, inputs: Iterable[tuple[str, str]], options: BatchOptions,
-              jobs: int = 1) -> Generator[FileResult, None, None]:
+              jobs: int = 1, limit: float | None = None) -> Generator[FileResult, None, None]:
     """Process files (``(path, relative name)`` pairs) and yield one result per file, in input order.
 
     With ``jobs > 1``, the files are processed by that many worker processes (``fork``
@@ -178,13 +178,16 @@ def run_batch(plan: Plan, inputs: Iterable[tuple[str, str]], options: BatchOptio
     reason, is reported in its result and the batch goes on; so is a file whose worker
     process dies while processing it (a crash in a library, an out-of-memory kill): its
     result is a DEID403 failure that says how the worker ended, the worker is replaced,
-    and the worker's other files are done again. Closing the generator early, or an
-    exception in the caller (Ctrl-C), stops the workers; a file a worker is writing then
-    is finished first, so no temporary file is left behind.
+    and the worker's other files are done again. ``limit``: the seconds one file may take
+    (None: no limit); a worker still on a file then is killed, and the file is a DEID403
+    failure that says so (with a limit, even one job runs in a worker process). Closing the
+    generator early, or an exception in the caller (Ctrl-C), stops the workers; a file a
+    worker is writing then is finished first, so no temporary file is left behind.
     """
-    if jobs <= 1:
+    if jobs <= 1 and limit is None:
         matcher = Matcher()
         for path, relative in inputs:
             yield _process_safely(plan, path, relative, options, matcher)
         return
-    yield from run_parallel(functools.partial(_worker, plan, options), functools.partial(_died, options), inputs, jobs)
+    yield from run_parallel(functools.partial(_worker, plan, options), functools.partial(_died, options), inputs,
+                            max(1, jobs), limit)

@@ -117,6 +117,16 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds (more than 0)")
+    return value
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     """Declare the arguments of ``deidc run``."""
     add_recipe_arguments(parser)
@@ -128,6 +138,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="process every file but write nothing")
     parser.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
                         help="worker processes (default: all cores)")
+    parser.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                        help="stop a file that takes longer (it fails, the batch goes on; default: no limit)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs (and the record)")
     parser.add_argument("--record", metavar="FILE", help="write one JSON line per file with what changed")
     parser.add_argument("--record-values", action="store_true",
@@ -304,7 +316,7 @@ def _process(plan: Plan, args: argparse.Namespace, inputs: Sequence[str], variab
     tally = Tally(dry_run=args.dry_run)
     bar = tqdm(total=total, file=sys.stderr, unit="file", disable=not sys.stderr.isatty(), dynamic_ncols=True)
     with _Record(args.record) as record, bar:
-        for result in run_batch(plan, iter_inputs(inputs), options, jobs):
+        for result in run_batch(plan, iter_inputs(inputs), options, jobs, args.timeout):
             tally.add(result)
             record.write(result, result.output)
             if args.verbose:

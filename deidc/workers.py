@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import selectors
 import signal
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
@@ -132,6 +133,8 @@ class _Process(Generic[R]):
         self.process.start()
         child.close()  # the worker's end lives in the worker only: its death closes the pipe
         self.tasks: deque[deque[_Slot[R]]] = deque()
+        self.since = time.monotonic()  #: when the file in hand was started (its task sent, or the last result)
+        self.limit: float | None = None  #: the time limit per file it was stopped for, if it was
 
     def send(self, task: list[_Slot[R]]) -> bool:
         """Give the worker a task; return False when the worker is gone."""
@@ -139,8 +142,24 @@ class _Process(Generic[R]):
             self.conn.send([(slot.path, slot.relative) for slot in task])
         except OSError:  # a broken pipe
             return False
+        if not self.tasks:
+            self.since = time.monotonic()
         self.tasks.append(deque(task))
         return True
+
+    def stop_late(self, limit: float, now: float) -> float | None:
+        """Kill the worker if the file in hand has taken ``limit`` seconds; return the seconds it has left.
+
+        None: it has no file in hand (or was just stopped: its death is on the way).
+        """
+        if not self.tasks or self.limit is not None:
+            return None
+        left = self.since + limit - now
+        if left > 0:
+            return left
+        self.limit = limit
+        self.process.kill()  # SIGKILL: a worker stuck in a library may not even see SIGTERM
+        return None
 
     def receive(self) -> bool:
         """Take one result the worker has sent; return False when the worker is gone."""
@@ -155,6 +174,7 @@ class _Process(Generic[R]):
         task.popleft().result = result
         if not task:
             self.tasks.popleft()
+        self.since = time.monotonic()  # the next file (if any) starts now
 
     def bury(self) -> list[list[_Slot[R]]]:
         """After the worker's death: take what it sent, fail the file it had in hand, return its other tasks."""
@@ -165,17 +185,20 @@ class _Process(Generic[R]):
         self.conn.close()
         if self.tasks:
             slot = self.tasks[0].popleft()
-            slot.result = self.died(slot.path, slot.relative, self.process.pid, death(self.process.exitcode))
+            how = (f"stopped after the time limit of {self.limit:g} s per file" if self.limit is not None
+                   else death(self.process.exitcode))
+            slot.result = self.died(slot.path, slot.relative, self.process.pid, how)
         return [list(task) for task in self.tasks if task]
 
 
 class _Pool(Generic[R]):
     """Worker processes that replace one that dies; the tasks it had not done wait in :attr:`again`."""
 
-    def __init__(self, setup: Setup[R], died: Died[R]) -> None:
+    def __init__(self, setup: Setup[R], died: Died[R], limit: float | None = None) -> None:
         self.context: ForkContext | SpawnContext = (
             multiprocessing.get_context("fork") if hasattr(os, "fork") else multiprocessing.get_context("spawn"))
         self.setup, self.died = setup, died
+        self.limit = limit  #: seconds a worker may spend on one file (None: no limit)
         self.again: deque[list[_Slot[R]]] = deque()  # tasks of a worker that died, to be sent again
         self.workers: list[_Process[R]] = []
         #: every worker's pipe and sentinel, registered once (not a new selector for each wait)
@@ -204,8 +227,13 @@ class _Pool(Generic[R]):
 
     def collect(self) -> None:
         """Wait for results or for the death of a worker, and take them."""
+        wait = None
+        if self.limit is not None:  # wake up when the next file would reach the limit; stop those that did
+            now = time.monotonic()
+            left = [found for w in self.workers if (found := w.stop_late(self.limit, now)) is not None]
+            wait = min(left, default=None)
         ready: dict[_Process[R], bool] = {}  # the workers with something to take: whether it is their death
-        for key, _ in self.selector.select():
+        for key, _ in self.selector.select(wait):
             ready[key.data] = ready.get(key.data, False) or key.fileobj == key.data.process.sentinel
         for worker, dead in ready.items():
             if dead or not worker.receive():
@@ -229,17 +257,19 @@ class _Pool(Generic[R]):
 
 
 def run_parallel(setup: Setup[R], died: Died[R], inputs: Iterable[tuple[str, str]],
-                 jobs: int) -> Generator[R, None, None]:
+                 jobs: int, limit: float | None = None) -> Generator[R, None, None]:
     """Process ``(path, relative name)`` pairs in ``jobs`` worker processes; yield their results in input order.
 
     ``setup`` makes each worker's work function (see :data:`Setup`); ``died`` the result of
-    a file whose worker died (see :data:`Died`). Closing the generator early, or an
-    exception in the caller, stops the workers (see :func:`holding_termination`).
+    a file whose worker died (see :data:`Died`). ``limit``: the seconds a worker may spend
+    on one file; a worker still on it then is killed, and the file's result is ``died``'s,
+    with how ``stopped after the time limit of … s per file``. Closing the generator early,
+    or an exception in the caller, stops the workers (see :func:`holding_termination`).
     """
     chunks = _chunks(inputs, jobs)
     window: deque[list[_Slot[R]]] = deque()  # tasks read from the inputs and not all yielded, in input order
     yielded = 0  # results of window[0] yielded
-    pool = _Pool(setup, died)
+    pool = _Pool(setup, died, limit)
     try:
         pool.start(jobs)
         while True:

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -249,3 +250,26 @@ def test_a_worker_killed_while_writing_leaves_no_temporary_file(
     assert len(parts) == 2 and all(Path(name).name.startswith(".deidc-") and seen == "True"
                                    or Path(name).name.startswith("crash") and seen == "False" for name, seen in parts)
     _check(results, items, out, {"crash.dcm": "killed by signal SIGKILL", "crash-2.dcm": "killed by signal SIGKILL"})
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_that_takes_longer_than_the_limit_fails_and_the_batch_goes_on(
+    plan: Plan, cookies: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int,
+) -> None:
+    real = deidc.batch.process_file
+
+    def stuck(plan: Plan, file: str, relative: str, options: BatchOptions, matcher: object) -> FileResult:
+        if relative.startswith("crash"):  # stuck (in a library, say): only a kill ends it
+            time.sleep(600)
+        return real(plan, file, relative, options, matcher)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deidc.batch, "process_file", stuck)  # inherited by the forked workers
+    items = _files(cookies, tmp_path / "in", 9, {4: "crash.dcm"})
+    out = tmp_path / "out"
+    results: list[FileResult] = []
+    thread = threading.Thread(target=lambda: results.extend(
+        run_batch(plan, items, BatchOptions(output=str(out), variables=VARIABLES), jobs, limit=1)), daemon=True)
+    thread.start()
+    thread.join(LIMIT)
+    assert not thread.is_alive(), "the batch waited for the stuck file"
+    _check(results, items, out, {"crash.dcm": "stopped after the time limit of 1 s per file"})

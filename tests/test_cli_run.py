@@ -5,12 +5,14 @@ import io
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import BinaryIO
 
 import pydicom
 import pytest
 
+import deidc.batch
 import deidc.dicom.utils
 from deidc.cli import main
 
@@ -316,7 +318,8 @@ def test_dataset_option_adds_a_deid_data_folder(
     assert _table(capsys.readouterr().out)["written"] == len(cookies)
 
 
-@pytest.mark.parametrize("extra", [[], ["-j", "0"], ["--var", "novalue"], ["--dataset", "nope"]])
+@pytest.mark.parametrize("extra", [[], ["-j", "0"], ["--var", "novalue"], ["--dataset", "nope"],
+                                   *(["--timeout", seconds] for seconds in ("0", "-3", "soon", "nan", "inf"))])
 def test_bad_usage_exits_two_and_writes_nothing(
     extra: list[str], groups_recipe: str, inputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -341,3 +344,23 @@ def test_very_verbose_lists_each_change_with_its_recipe_line(tmp_path: Path,
     assert code == 0
     assert "    REPLACE PatientID (0010,0020) = 'new-cookie-id'  ← " in out
     assert out.count("    REMOVE  SOPInstanceUID (0008,0018)  ← ") == 7
+
+
+def test_a_file_over_the_time_limit_fails_and_the_others_are_written(
+    groups_recipe: str, inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    real = deidc.batch.process_file
+
+    def stuck(plan: object, path: str, relative: str, options: object, matcher: object) -> object:
+        if relative.endswith("image1.dcm"):
+            time.sleep(600)  # stuck: only the time limit ends it
+        return real(plan, path, relative, options, matcher)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deidc.batch, "process_file", stuck)  # inherited by the worker process
+    out = tmp_path / "out"
+    assert main(["run", groups_recipe, str(inputs), "-o", str(out), "-j", "1", "--timeout", "1", *VARS]) == 1
+    printed = capsys.readouterr().out
+    assert f"failed   {inputs / 'a' / 'image1.dcm'}  DEID403  the worker process died while processing this file " \
+           "(stopped after the time limit of 1 s per file)" in printed
+    assert sorted(_files(out)) == ["a/image2.dcm", "b/c/image3.dcm", "image4.dcm"]
