@@ -130,3 +130,19 @@ def test_elements_leaves_to_pydicom_what_it_does_not_read_exactly() -> None:
     assert elements(head + b"\x11\x00\x10\x00OB\x00\x00\x01", 0) is None  # a long length cut short
     found = elements(head + b"\x00\x00\x00", 100)  # fewer than 8 bytes left: ignored, as pydicom does
     assert found is not None and [e.value_tell for e in found.values()] == [108]
+
+
+def test_a_large_file_is_read_by_pydicom_value_by_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not read at once (its bytes would be held twice): a file over MAX_BYTES goes to dcmread, with the same result."""
+    left: list[str] = []
+    real = pydicom.dcmread
+
+    def counted(path: str, force: bool = False) -> pydicom.Dataset:
+        left.append(path)
+        return real(path, force=force)
+
+    path = str(get_testdata_file("CT_small.dcm"))
+    monkeypatch.setattr(reader.pydicom, "dcmread", counted)
+    monkeypatch.setattr(reader, "MAX_BYTES", Path(path).stat().st_size - 1)
+    assert _outcome(read, path, False) == _outcome(real, path, False)
+    assert left == [path]

@@ -147,3 +147,22 @@ def test_a_file_meta_with_other_elements_fails_as_pydicom_fails() -> None:
     pydicoms, ours = _both(*copies)
     assert pydicoms is ValueError
     assert ours is ValueError
+
+
+def test_a_dataset_with_large_pixel_data_is_written_by_save_as(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built in memory, a large file's bytes would be held twice: pydicom writes it element by element."""
+    from deidc.runtime import writer
+
+    path = str(get_testdata_file("CT_small.dcm"))
+    calls: list[object] = []
+    real = pydicom.Dataset.save_as
+
+    def counted(self: pydicom.Dataset, *args: object, **kwargs: object) -> None:
+        calls.append(args[0])
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pydicom.Dataset, "save_as", counted)
+    monkeypatch.setattr(writer, "MAX_BYTES", len(pydicom.dcmread(path).PixelData) - 1)
+    pydicoms, ours = _both(pydicom.dcmread(path), pydicom.dcmread(path))
+    assert ours == pydicoms
+    assert len(calls) == 2  # pydicom's own write, and ours: save_as too

@@ -8,8 +8,8 @@ top-level sequences have defined lengths, which is most of what a batch meets,
 elements from the file's bytes with :mod:`struct`, into the same ``RawDataElement``
 tuples (down to ``value_tell``), and builds the dataset as pydicom's ``read_dataset`` and
 ``read_partial`` do. Anything else (another transfer syntax, a sequence of undefined
-length, an unknown VR, a truncated element, a command set, an empty body, pydicom's
-debugging mode) is read by ``dcmread`` itself. A test compares the
+length, an unknown VR, a truncated element, a command set, an empty body, a file over
+:data:`MAX_BYTES`, pydicom's debugging mode) is read by ``dcmread`` itself. A test compares the
 two on every file pydicom bundles, deid-data and generated datasets.
 """
 
@@ -35,6 +35,9 @@ _HEAD: Final = struct.Struct("<HH2sH").unpack_from
 _LONG: Final = struct.Struct("<L").unpack_from
 _SEQUENCE_END: Final = 0xFFFEE00D
 _OTHERS: Final = (ImplicitVRLittleEndian, ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian)
+#: files larger than this are read by ``dcmread``: read at once, a file's bytes would be held twice for a while
+#: (the whole, and each value cut from it), where pydicom reads value by value
+MAX_BYTES: Final = 32 * 1024 * 1024
 #: makes a RawDataElement from all its fields, without the named tuple's own __new__
 _raw: Final = tuple.__new__
 
@@ -46,7 +49,8 @@ def read(path: str | os.PathLike[str], force: bool = False) -> FileDataset:
         with open(path, "rb") as handle:
             preamble = read_preamble(handle, force)
             file_meta = _read_file_meta_info(handle)
-            if _explicit_little(file_meta.get("TransferSyntaxUID")) and not _read_command_set_elements(handle):
+            if os.fstat(handle.fileno()).st_size <= MAX_BYTES and _explicit_little(
+                    file_meta.get("TransferSyntaxUID")) and not _read_command_set_elements(handle):
                 start = handle.tell()
                 found = elements(handle.read(), start)
                 if found:  # as read_partial makes it (the attributes of read_dataset's own dataset are not kept)
@@ -111,4 +115,4 @@ def elements(data: bytes, start: int) -> dict[BaseTag, RawDataElement | DataElem
     return found
 
 
-__all__ = ["elements", "read"]
+__all__ = ["MAX_BYTES", "elements", "read"]

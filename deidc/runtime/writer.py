@@ -29,8 +29,10 @@ from pydicom.tag import BaseTag, tag_in_exception
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from deidc.runtime.rawseq import LONG_LENGTH_VRS, UNDEFINED_LENGTH
+from deidc.runtime.reader import MAX_BYTES
 
 _PIXEL_DATA: Final = 0x7FE00010
+_PIXEL_KEY: Final = BaseTag(_PIXEL_DATA)
 _HEAD_SHORT: Final = {True: struct.Struct("<HH2sH").pack, False: struct.Struct(">HH2sH").pack}
 _HEAD_LONG: Final = {True: struct.Struct("<HH2s2xL").pack, False: struct.Struct(">HH2s2xL").pack}
 _HEAD_IMPLICIT: Final = struct.Struct("<HHL").pack
@@ -119,9 +121,14 @@ def _head(dataset: Dataset) -> bytes | None:
 
 
 def save(dataset: Dataset, target: str | BinaryIO) -> None:
-    """Write ``dataset`` to a path or a binary file as ``dataset.save_as(target, enforce_file_format=False)`` would."""
+    """Write ``dataset`` to a path or a binary file as ``dataset.save_as(target, enforce_file_format=False)`` would.
+
+    A dataset whose pixel data (as read) is over :data:`~deidc.runtime.reader.MAX_BYTES`
+    is written by ``save_as`` too, element by element: built in memory first, its bytes
+    would be held twice.
+    """
     encoding = _encoding(dataset)
-    if encoding is None:
+    if encoding is None or _size(dataset) > MAX_BYTES:
         dataset.save_as(target, enforce_file_format=False)
         return
     syntax = dataset.file_meta.TransferSyntaxUID
@@ -134,6 +141,14 @@ def save(dataset: Dataset, target: str | BinaryIO) -> None:
             _write(handle, dataset, head, data)
     else:
         _write(target, dataset, head, data)
+
+
+def _size(dataset: Dataset) -> int:
+    """Return the length of the dataset's pixel data still as read (the bulk of what a file holds), or 0."""
+    pixels = dataset._dict.get(_PIXEL_KEY)
+    if isinstance(pixels, RawDataElement) and isinstance(pixels.value, bytes):
+        return len(pixels.value)
+    return 0
 
 
 def _write(handle: BinaryIO, dataset: Dataset, head: bytes | None, data: bytes) -> None:
