@@ -23,7 +23,7 @@ from pydicom.valuerep import PersonName
 
 from deidc.plan import ActionKind, Selector, SelectPrivate, SelectTag, Step, ValueDeidFunc
 from deidc.runtime.dates import NotADate, shift
-from deidc.runtime.rawseq import LONG_LENGTH_VRS, UNDEFINED_LENGTH, Tree
+from deidc.runtime.rawseq import LONG_LENGTH_VRS, UNDEFINED_LENGTH, Tree, new_raw
 from deidc.runtime.values import ValueProblem, resolve
 from deidc.runtime.walk import Entry
 
@@ -50,8 +50,6 @@ _KEEP: Final = Keep()
 _REMOVE: Final = Remove()
 REMOVE: Final = _REMOVE  #: the edit of every removal (what a REMOVE without a condition decides)
 _BLANK: Final = SetValue(None)
-#: makes a RawDataElement from all its fields, without the named tuple's own __new__
-_raw: Final = tuple.__new__
 ActionFn = Callable[[Step, Entry, Dataset, MutableMapping[str, object], object], Edit]
 
 
@@ -133,7 +131,7 @@ def set_value(entry: Entry, edit: SetValue, encodings: Charset | None = None) ->
         found = encoded(entry.vr, edit.value, encodings)
         if found is not None:
             data, value = found
-            return entry.put(_raw(RawDataElement, (BaseTag(entry.tag), entry.vr, len(data), data, 0, False, True,
+            return entry.put(new_raw(RawDataElement, (BaseTag(entry.tag), entry.vr, len(data), data, 0, False, True,
                                                    True, False))), value
     if (entry.is_raw or entry.detached) and entry.vr not in ("SQ", "UN"):
         element = make_element(entry.tag, entry.vr, edit.value)

@@ -51,14 +51,15 @@ VRS: Final = {str(vr).encode("ascii"): str(vr) for vr in STANDARD_VR}
 #: VRs whose explicit length takes 4 bytes (after 2 reserved ones)
 LONG_LENGTH_VRS: Final = frozenset(str(vr) for vr in EXPLICIT_VR_LENGTH_32)
 _HEAD: Final = {True: struct.Struct("<HHL").unpack_from, False: struct.Struct(">HHL").unpack_from}
-_ELEMENT: Final = {True: struct.Struct("<HH2sH").unpack_from, False: struct.Struct(">HH2sH").unpack_from}
+#: reads an explicit VR element's header with a 2-byte length (tag group, element, VR, length), by little endian
+ELEMENT: Final = {True: struct.Struct("<HH2sH").unpack_from, False: struct.Struct(">HH2sH").unpack_from}
 _LENGTH: Final = {True: struct.Struct("<L").unpack_from, False: struct.Struct(">L").unpack_from}
 #: bytes a private creator may hold for it to be read here (printable ASCII, NUL padding)
 _PLAIN: Final = bytes(range(0x20, 0x7F)) + b"\x00"
 
 Members = list[tuple[int, RawDataElement]]
 #: makes a RawDataElement from all its fields (is_raw, is_buffered last), without the named tuple's own __new__
-_raw: Final = tuple.__new__
+new_raw: Final = tuple.__new__
 
 
 class RawItem(NamedTuple):
@@ -79,7 +80,7 @@ def read_items(raw: RawDataElement) -> list[RawItem] | None:
     if raw.is_implicit_VR or not value or not isinstance(value, bytes):
         return None
     little = bool(raw.is_little_endian)
-    head, element, long_length = _HEAD[little], _ELEMENT[little], _LENGTH[little]
+    head, element, long_length = _HEAD[little], ELEMENT[little], _LENGTH[little]
     end = len(value)
     position = 0
     items: list[RawItem] = []
@@ -122,7 +123,7 @@ def read_items(raw: RawDataElement) -> list[RawItem] | None:
                 if tag < last:
                     ordered = False
                 last = tag
-                members.append((tag, _raw(RawDataElement, (BaseTag(tag), vr, length, data, tell, False, little,
+                members.append((tag, new_raw(RawDataElement, (BaseTag(tag), vr, length, data, tell, False, little,
                                                            True, False))))
             if undefined and not closed:
                 return None
@@ -300,8 +301,10 @@ def _write_encoding(root: Entry) -> str | list[str]:
 
 
 _ITEM_HEAD: Final = {True: struct.Struct("<HHL").pack, False: struct.Struct(">HHL").pack}
-_LONG_HEAD: Final = {True: struct.Struct("<HH2s2xL").pack, False: struct.Struct(">HH2s2xL").pack}
-_SHORT_HEAD: Final = {True: struct.Struct("<HH2sH").pack, False: struct.Struct(">HH2sH").pack}
+#: writes an explicit VR element's header with a 4-byte length (after 2 reserved bytes), by little endian
+LONG_HEAD: Final = {True: struct.Struct("<HH2s2xL").pack, False: struct.Struct(">HH2s2xL").pack}
+#: writes an explicit VR element's header with a 2-byte length, by little endian
+SHORT_HEAD: Final = {True: struct.Struct("<HH2sH").pack, False: struct.Struct(">HH2sH").pack}
 
 
 def _encode(element: DataElement | RawDataElement, little: bool, encodings: str | list[str] | None) -> bytes:
@@ -311,9 +314,9 @@ def _encode(element: DataElement | RawDataElement, little: bool, encodings: str 
         vr, data = str(element.VR), element.value
         tag = int(element.tag)
         if vr in LONG_LENGTH_VRS:
-            return _LONG_HEAD[little](tag >> 16, tag & 0xFFFF, vr.encode("ascii"), len(data)) + data
+            return LONG_HEAD[little](tag >> 16, tag & 0xFFFF, vr.encode("ascii"), len(data)) + data
         if len(data) <= 0xFFFF:
-            return _SHORT_HEAD[little](tag >> 16, tag & 0xFFFF, vr.encode("ascii"), len(data)) + data
+            return SHORT_HEAD[little](tag >> 16, tag & 0xFFFF, vr.encode("ascii"), len(data)) + data
     buffer = DicomBytesIO()
     buffer.is_little_endian = little
     buffer.is_implicit_VR = False
@@ -367,7 +370,7 @@ def _rebuild_item(item: LazyItem, value: bytes, little: bool, encodings: str | l
             inner = rebuild(children, value[raw.value_tell:end], little, encodings)
             if inner is None:
                 return None
-            parts += [_LONG_HEAD[little](tag >> 16, tag & 0xFFFF, b"SQ", len(inner)), inner]
+            parts += [LONG_HEAD[little](tag >> 16, tag & 0xFFFF, b"SQ", len(inner)), inner]
             continue
         parts.append(value[start:end])
     return b"".join(parts)

@@ -29,17 +29,15 @@ from pydicom.fileutil import read_undefined_length_value
 from pydicom.tag import BaseTag, SequenceDelimiterTag
 from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian
 
-from deidc.runtime.rawseq import LONG_LENGTH_VRS, UNDEFINED_LENGTH, VRS
+from deidc.runtime.rawseq import ELEMENT, LONG_LENGTH_VRS, UNDEFINED_LENGTH, VRS, new_raw
 
-_HEAD: Final = struct.Struct("<HH2sH").unpack_from
+_HEAD: Final = ELEMENT[True]
 _LONG: Final = struct.Struct("<L").unpack_from
 _SEQUENCE_END: Final = 0xFFFEE00D
 _OTHERS: Final = (ImplicitVRLittleEndian, ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian)
 #: files larger than this are read by ``dcmread``: read at once, a file's bytes would be held twice for a while
 #: (the whole, and each value cut from it), where pydicom reads value by value
 MAX_BYTES: Final = 32 * 1024 * 1024
-#: makes a RawDataElement from all its fields, without the named tuple's own __new__
-_raw: Final = tuple.__new__
 
 
 def read(path: str | os.PathLike[str], force: bool = False) -> FileDataset:
@@ -103,13 +101,13 @@ def elements(data: bytes, start: int) -> dict[BaseTag, RawDataElement | DataElem
                 value = read_undefined_length_value(stream, True, SequenceDelimiterTag)
             except (EOFError, ValueError, struct.error):
                 return None
-            found[key] = _raw(RawDataElement, (key, vr, length, value, start + position, False, True, True, False))
+            found[key] = new_raw(RawDataElement, (key, vr, length, value, start + position, False, True, True, False))
             position = stream.tell()
             continue
         end = position + length
         if length == UNDEFINED_LENGTH or tag == _SEQUENCE_END or end > size:
             return None
-        found[key] = _raw(RawDataElement, (key, vr, length, data[position:end] if length else empty_value_for_VR(
+        found[key] = new_raw(RawDataElement, (key, vr, length, data[position:end] if length else empty_value_for_VR(
             vr, raw=True), start + position, False, True, True, False))
         position = end
     return found

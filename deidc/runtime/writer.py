@@ -28,13 +28,11 @@ from pydicom.filewriter import dcmwrite, write_data_element
 from pydicom.tag import BaseTag, tag_in_exception
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
-from deidc.runtime.rawseq import LONG_LENGTH_VRS, UNDEFINED_LENGTH
+from deidc.runtime.rawseq import LONG_HEAD, LONG_LENGTH_VRS, SHORT_HEAD, UNDEFINED_LENGTH
 from deidc.runtime.reader import MAX_BYTES
 
 _PIXEL_DATA: Final = 0x7FE00010
 _PIXEL_KEY: Final = BaseTag(_PIXEL_DATA)
-_HEAD_SHORT: Final = {True: struct.Struct("<HH2sH").pack, False: struct.Struct(">HH2sH").pack}
-_HEAD_LONG: Final = {True: struct.Struct("<HH2s2xL").pack, False: struct.Struct(">HH2s2xL").pack}
 _HEAD_IMPLICIT: Final = struct.Struct("<HHL").pack
 _GROUP_LENGTH: Final = 0x00020000
 _GROUP_LENGTH_HEAD: Final = functools.partial(struct.Struct("<HH2sHL").pack, 2, 0, b"UL", 4)  # + the length
@@ -68,7 +66,7 @@ def body(dataset: Dataset, implicit: bool, little: bool, leave_out: int | None =
     out.is_implicit_VR, out.is_little_endian = implicit, little
     encodings = dataset.get("SpecificCharacterSet", default_encoding)  # as write_dataset
     stored = dataset._dict
-    short, long = _HEAD_SHORT[little], _HEAD_LONG[little]
+    short, long = SHORT_HEAD[little], LONG_HEAD[little]
     write = out.write
     for tag in sorted(stored):
         number = int(tag)
