@@ -21,7 +21,7 @@ from pydicom.errors import InvalidDicomError
 
 from deidc.dicom.utils import remove_part_files, write_atomic
 from deidc.plan import Plan
-from deidc.runtime import Change, Matcher, StepError, execute
+from deidc.runtime import Matcher, StepError, execute
 from deidc.runtime.collector import few_collections
 from deidc.runtime.reader import read
 from deidc.workers import Work, holding_termination, run_parallel
@@ -91,14 +91,6 @@ def iter_inputs(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
             yield item, os.path.basename(item)
 
 
-def _row(change: Change, with_values: bool) -> tuple[str | None, ...]:
-    after = None if change.after is None else str(change.after)
-    if not with_values:
-        return change.uid, change.keyword, change.action, change.origin, after
-    before = None if change.before is None else str(change.before)
-    return change.uid, change.keyword, change.action, change.origin, after, before
-
-
 def process_file(plan: Plan, path: str, relative: str, options: BatchOptions, matcher: Matcher) -> FileResult:
     """Read, de-identify and write one file; never raises for a problem with that file.
 
@@ -119,8 +111,8 @@ def process_file(plan: Plan, path: str, relative: str, options: BatchOptions, ma
                           reason=str(error))
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         return FileResult(path, False, code="DEID403", reason=f"{type(error).__name__}: {error}")
-    counts = dict(Counter(c.action for c in result.changes))
-    rows = tuple(_row(c, options.record_values) for c in result.changes)
+    counts = dict(Counter(result.changes.actions()))
+    rows = tuple(result.changes.rows(options.record_values))
     if options.output is None:
         return FileResult(path, True, None, counts, change_rows=rows)
     target = os.path.join(options.output, relative)

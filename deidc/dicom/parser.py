@@ -111,7 +111,7 @@ class DicomParser:
         result = execute(plan, self.dicom, self.lookup, matcher=_matcher(self.recipe),
                          strip_sequences=strip_sequences, remove_private=remove_private,
                          disable_skip=self.disable_skip, skip=self.skip)
-        self.changes = result.changes
+        self.changes = list(result.changes)
         put = self._put_plan()
         if put is not None:
             result = execute(put, self.dicom, self.lookup, disable_skip=self.disable_skip, skip=self.skip)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from deidc.runtime.changes import ChangeLog
 from deidc.runtime.engine import Change, Execution, StepError, execute
 from deidc.runtime.field import DicomField
 from deidc.runtime.select import Matcher
 
-__all__ = ["Change", "DicomField", "Execution", "Matcher", "StepError", "execute"]
+__all__ = ["Change", "ChangeLog", "DicomField", "Execution", "Matcher", "StepError", "execute"]

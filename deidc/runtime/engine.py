@@ -20,6 +20,7 @@ from pydicom.dataset import Dataset
 from deidc.plan import ActionKind, Plan, SelectFields, SelectValues, Step, ValueFunc, ValueList
 from deidc.runtime import actions
 from deidc.runtime.actions import Edit, Remove, SetValue
+from deidc.runtime.changes import Change, ChangeLog, Noted
 from deidc.runtime.field import DicomField
 from deidc.runtime.groups import extract_fields, extract_values, line_entries
 from deidc.runtime.listmatch import TextIndex, ascii_safe, charset_terms, text_codec, values_test
@@ -41,28 +42,13 @@ class StepError(ValueError):
         super().__init__(f"{step.origin}: {step.origin.text!r} on {entry_uid}: {reason}")
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One change the runtime made."""
-
-    uid: str  #: the element's address (deid's uid string)
-    keyword: str  #: its keyword ('' for private elements)
-    action: str  #: ADD, BLANK, JITTER, REPLACE or REMOVE
-    origin: str  #: ``path:line`` of the step that did it
-    before: object = None  #: the old value (None when the element was created, or values were not kept)
-    after: object = None  #: the new value (None when removed or blanked)
-    address: tuple[int, ...] = ()  #: tags and item indexes from the top level
-    vr: str = ""  #: the element's VR
-    filemeta: bool = False  #: whether it is a file-meta element
-
-
 @dataclass
 class Execution:
     """What running a plan on one dataset produced (the dataset itself is changed in place)."""
 
     entries: list[Entry]  #: the working set at the end, in order (live entries)
     groups: dict[str, object]  #: the computed %values and %fields lists
-    changes: list[Change] = field(default_factory=list)  #: what changed, in order
+    changes: ChangeLog = field(default_factory=ChangeLog)  #: what changed, in order (a sequence of Change)
 
 
 def execute(
@@ -131,7 +117,7 @@ def execute(
     for tree in trees:
         tree.release()
     entries = working.made() if sparse else working.everything()
-    return Execution([e for e in entries if e.live], groups, run.changes)
+    return Execution([e for e in entries if e.live], groups, ChangeLog(run.changes))
 
 
 def _hide_kept(index: PlanIndex, working: WorkingSet, matcher: Matcher) -> None:
@@ -170,8 +156,8 @@ _CHARSET = 0x00080005
 def _reuse_raw(run: _Run) -> None:
     """Put raw elements back where nothing changed (see ``execute``'s ``reuse_raw``)."""
     changed: set[tuple[int, ...]] = set()
-    for change in run.changes:
-        address = change.address
+    for noted in run.changes:
+        address = noted[0].address
         if address and address[-1] == _CHARSET:
             return  # raw text must be decoded with the character set it was read with
         for end in range(1, len(address) + 1, 2):  # the element and every sequence above it
@@ -215,7 +201,7 @@ class _Run:
         self.lookup = lookup
         self.matcher = matcher
         self.working = working
-        self.changes: list[Change] = []
+        self.changes: list[Noted] = []  #: what changed, in order (a ChangeLog's notes)
         self.deferred: dict[int, tuple[Entry, Step]] = {}
         self.written: set[int] = set()
         self.buckets: dict[int, list[Entry]] = {}
@@ -377,8 +363,7 @@ class _Run:
         if said is None:
             said = self.origins[id(step)] = (step.action.value, str(step.origin))
         self.changed.append(entry)
-        self.changes.append(Change(entry.uid, entry.names[-1], said[0], said[1], before, after,
-                                   entry.address, entry.vr, entry.filemeta))
+        self.changes.append((entry, said, before, after))
 
     def finish(self) -> None:
         """Carry out the removals that a REPLACE/JITTER shielded but never wrote (deid would leak them)."""
@@ -389,4 +374,4 @@ class _Run:
             tree.write()
 
 
-__all__ = ["Change", "Execution", "StepError", "ValueList", "execute"]
+__all__ = ["Change", "ChangeLog", "Execution", "StepError", "ValueList", "execute"]
