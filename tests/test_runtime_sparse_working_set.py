@@ -166,6 +166,8 @@ MADE = {
                        "ADD StationName ABC\nREMOVE values:ids\n",
 }
 RECIPES.update(MADE)
+RECIPES["kept tag"] = ("FORMAT dicom\n%values ids\nFIELD AccessionNumber\n%header\nKEEP select:vr:LO\n"
+                       "REPLACE values:ids NEW\n")
 
 
 @pytest.mark.parametrize("recipe", sorted(MADE))
@@ -176,6 +178,29 @@ def test_records_are_hidden_found_and_added_as_entries_would_be(recipe: str) -> 
     full = _run(data, recipe, sparse=False, reuse_raw=True)
     assert _run(data, recipe, sparse=True, reuse_raw=True, matcher=matcher) == full
     assert full[0], "the recipe changes something"
+
+
+def _kept_tag_file() -> bytes:
+    """PatientID at the top (LO) and in an item (written as SH: another identity), both holding a list's value."""
+    dataset = pydicom.Dataset()
+    dataset.PatientID, dataset.AccessionNumber = "ABC", "ABC"
+    item = pydicom.Dataset()
+    item.add_new(0x00100020, "SH", "ABC")
+    dataset.OtherPatientIDsSequence = [item]
+    buffer = io.BytesIO()
+    dataset.save_as(buffer, implicit_vr=False, little_endian=True)
+    return buffer.getvalue()
+
+
+def test_a_kept_tag_hides_that_tag_in_items_also_where_it_is_left_a_record() -> None:
+    # KEEP select:vr:LO keeps the top-level PatientID, and so hides the SH one in the item (by tag), which no
+    # step selects by identity: in a second file of the batch it is a record, and must be hidden all the same
+    data = _kept_tag_file()
+    matcher = Matcher()
+    _run(data, "kept tag", sparse=True, reuse_raw=True, matcher=matcher)
+    full = _run(data, "kept tag", sparse=False, reuse_raw=True)
+    assert [change[1] for change in full[0]] == ["(0008,0050)"]  # AccessionNumber only
+    assert _run(data, "kept tag", sparse=True, reuse_raw=True, matcher=matcher) == full
 
 
 @pytest.mark.parametrize("name", [*FILES, "priv_SQ.dcm", "made"])

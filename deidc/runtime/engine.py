@@ -28,7 +28,7 @@ from deidc.runtime.rawseq import Tree
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.values import ValueProblem
 from deidc.runtime.walk import DEFAULT_SKIP, Entry, private_creator
-from deidc.runtime.workset import Slot, WorkingSet, build
+from deidc.runtime.workset import WorkingSet, build
 
 
 class StepError(ValueError):
@@ -124,30 +124,22 @@ def _hide_kept(index: PlanIndex, working: WorkingSet, matcher: Matcher) -> None:
     """Leave out of the working set what a KEEP selects, with what is inside it."""
     if not index.keep_static and not index.keep_dynamic:
         return
-    if index.keep_dynamic:
-        working.everything()  # an address selector decides per element
+    dynamic = index.keep_dynamic
+    # a record is never kept (KEEP makes its identity an entry), unless a KEEP decides per element
+    entries = working.everything() if dynamic else working.active
     kept_tags: set[int] = set()
     kept_addresses: set[tuple[int, ...]] = set()
-    for found in working.slots:  # a record is never kept (KEEP makes its identity an entry)
-        if isinstance(found, Entry) and (matcher.decide(index, found).kept or any(
-                matcher.matches(k, found, {}) for k in index.keep_dynamic)):
+    for found in entries:
+        decided = found.decided  # (the matcher's decision, without the call when the entry holds it)
+        decision = decided[1] if decided is not None and decided[0] is index else matcher.decide(index, found)
+        if decision.kept or (dynamic and any(  # type: ignore[attr-defined]
+                matcher.matches(k, found, {}) for k in dynamic)):
             if len(found.address) == 1:
                 kept_tags.add(found.tag)
             else:
                 kept_addresses.add(found.address)
-    hidden: set[tuple[int, ...]] = set()
-
-    def hide(found: Slot) -> bool:
-        if isinstance(found, Entry):
-            address = found.address
-            if found.tag in kept_tags or address in kept_addresses or address[:-2] in hidden:
-                hidden.add(address)
-                return True
-            return False
-        # a record: never kept by address (KEEP by address makes every element an entry), never a sequence
-        return found[2].tag in kept_tags or found[0][1][:-1] in hidden
-
-    working.keep_only(hide)
+    if kept_tags or kept_addresses:
+        working.hide(kept_tags, kept_addresses)
 
 
 _CHARSET = 0x00080005

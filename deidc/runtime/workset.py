@@ -145,14 +145,24 @@ class WorkingSet:
                     return entry
         return None
 
-    def keep_only(self, hidden: Callable[[Slot], bool]) -> None:
-        """Drop the elements ``hidden`` says (it sees them in order); the others are numbered anew."""
+    def hide(self, tags: set[int], addresses: set[tuple[int, ...]]) -> None:
+        """Leave out the elements of these tags (at any depth) and addresses, with everything inside them.
+
+        The others are numbered anew. A record is never hidden by its address (an address
+        selector makes every element an entry), and is never a sequence.
+        """
         kept: list[Slot] = []
+        hidden: set[tuple[int, ...]] = set()  # the addresses of the hidden entries (sequences among them)
         for found in self.slots:
-            if not hidden(found):
-                if isinstance(found, Entry):
-                    found.slot = len(kept)
-                kept.append(found)
+            if isinstance(found, Entry):
+                address = found.address
+                if found.tag in tags or address in addresses or address[:-2] in hidden:
+                    hidden.add(address)
+                    continue
+                found.slot = len(kept)
+            elif found[2].tag in tags or found[0][1][:-1] in hidden:
+                continue
+            kept.append(found)
         self.slots = kept
         self.active = [found for found in kept if isinstance(found, Entry)]
         self._all = None
