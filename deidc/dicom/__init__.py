@@ -157,7 +157,8 @@ def replace_identifiers(dicom_files: Item | Sequence[Item], ids: Mapping[str, Ma
         try:
             parser = DicomParser(item, recipe=recipe, config=config, force=force, disable_skip=disable_skip)
             parser.lookup.update(_lookup_for(ids, item, parser))
-            parser.parse(strip_sequences=strip_sequences, remove_private=remove_private)
+            # a file's dataset is written and dropped: run as a batch does (a caller's dataset is returned)
+            parser._parse(strip_sequences, remove_private, to_write=save and not isinstance(item, Dataset))
         except (DeidcError, StepError, OSError, ValueError) as error:
             logger.error("%s: not processed: %s", name, error)
             result.failures.append(FileFailure(name, str(error)))

@@ -104,19 +104,29 @@ class DicomParser:
         Raises:
             InputError: the recipe needs a ``var:`` or ``func:`` that was not defined.
         """
+        self._parse(strip_sequences, remove_private, to_write=False)
+
+    def _parse(self, strip_sequences: bool, remove_private: bool, to_write: bool) -> None:
+        """:meth:`parse`; ``to_write``: the dataset will only be written, then dropped, and ``fields`` is not needed.
+
+        Then, as in a batch, an element nothing selects is never made an entry, and what
+        nothing changed is put back as read from the file (``execute``'s ``reuse_raw``),
+        which the writer copies as it is; ``fields`` stays empty.
+        """
         plan = self.recipe.plan
         missing = missing_inputs(plan, self.lookup)
         if missing:
             raise InputError(describe_missing(missing), missing)
+        put = self._put_plan()
         result = execute(plan, self.dicom, self.lookup, matcher=_matcher(self.recipe),
                          strip_sequences=strip_sequences, remove_private=remove_private,
-                         disable_skip=self.disable_skip, skip=self.skip)
+                         disable_skip=self.disable_skip, skip=self.skip, reuse_raw=to_write and put is None)
         self.changes = list(result.changes)
-        put = self._put_plan()
         if put is not None:
             result = execute(put, self.dicom, self.lookup, disable_skip=self.disable_skip, skip=self.skip)
             self.changes += result.changes
-        self.fields = FieldsWithLookups({e.uid: DicomField.from_entry(e) for e in result.entries})
+        if not to_write:
+            self.fields = FieldsWithLookups({e.uid: DicomField.from_entry(e) for e in result.entries})
 
     def _put_plan(self) -> Plan | None:
         """Return the plan of the config's ``put.actions`` (run after the recipe), if they do anything."""

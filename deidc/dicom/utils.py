@@ -17,6 +17,7 @@ from pydicom.dataset import Dataset, FileDataset
 from pydicom.errors import InvalidDicomError
 
 from deidc.errors import InputError
+from deidc.runtime.reader import read
 from deidc.runtime.writer import save
 
 __all__ = ["PART_PREFIX", "dcmread", "get_files", "load_dicom", "remove_part_files", "save_dicom", "write_atomic"]
@@ -67,14 +68,17 @@ def dcmread(filename: str | os.PathLike[str], **kwargs: object) -> FileDataset:
 
 
 def load_dicom(dcm_file: str | os.PathLike[str] | Dataset, force: bool = True) -> Dataset:
-    """Return a dataset: a Dataset as is, or a file read with pydicom."""
+    """Return a dataset: a Dataset as is, or a file read as ``pydicom.dcmread`` reads it.
+
+    Files are read by :func:`deidc.runtime.reader.read`, which returns the same dataset, faster.
+    """
     if isinstance(dcm_file, Dataset):
         return dcm_file
     path = os.fspath(dcm_file)
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file")
     try:
-        return pydicom.dcmread(path, force=force)
+        return read(path, force=force)
     except (OSError, InvalidDicomError, ValueError, EOFError) as error:
         raise InputError(f"{path}: cannot read as DICOM: {error}") from error
 
