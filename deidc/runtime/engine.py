@@ -247,11 +247,33 @@ class _Run:
             candidates = self._select(step)
         else:
             candidates = self.buckets.pop(position, [])
-        constant = actions.REMOVE if step.action is ActionKind.REMOVE and step.value is None else None
+        if step.action is ActionKind.REMOVE and step.value is None and not self.index.shield_dynamic:
+            self._remove_all(step, candidates)
+            return
         for entry in candidates:
             if not entry.live:
                 continue  # removed (or emptied) with its sequence by an earlier action
-            self._apply(step, entry, constant or self._decide(step, entry))
+            self._apply(step, entry, self._decide(step, entry))
+
+    def _remove_all(self, step: Step, candidates: list[Entry]) -> None:
+        """Carry out a REMOVE without a condition (``_apply`` for each, in one loop: most changes are these)."""
+        index, decide, deferred, trees = self.index, self.matcher.decide, self.deferred, self.trees
+        said = self._said(step)
+        changed, changes, keep = self.changed, self.changes, self.record_values
+        for entry in candidates:
+            if not entry.live:
+                continue  # removed (or emptied) with its sequence by an earlier action
+            decided = entry.decided  # (the matcher's decision, without the call when the entry holds it)
+            decision = decided[1] if decided is not None and decided[0] is index else decide(index, entry)
+            if decision.shielded:  # type: ignore[attr-defined]
+                deferred.setdefault(id(entry), (entry, step))
+                continue
+            before = entry.element.value if keep else None
+            tree = entry.drop()
+            if tree is not None:
+                trees[id(tree)] = tree
+            changed.append(entry)
+            changes.append((entry, said, before, None))
 
     def _select(self, step: Step) -> list[Entry]:
         selector = step.selector
@@ -350,12 +372,16 @@ class _Run:
         self._file(entry, position)
         self._record(entry, step, before, element.value)
 
-    def _record(self, entry: Entry, step: Step, before: object, after: object) -> None:
-        said = self.origins.get(id(step))  # the step's action and ``path:line``, made once per run
+    def _said(self, step: Step) -> tuple[str, str]:
+        """Return the step's action and ``path:line`` (made once per run)."""
+        said = self.origins.get(id(step))
         if said is None:
             said = self.origins[id(step)] = (step.action.value, str(step.origin))
+        return said
+
+    def _record(self, entry: Entry, step: Step, before: object, after: object) -> None:
         self.changed.append(entry)
-        self.changes.append((entry, said, before, after))
+        self.changes.append((entry, self._said(step), before, after))
 
     def finish(self) -> None:
         """Carry out the removals that a REPLACE/JITTER shielded but never wrote (deid would leak them)."""
