@@ -18,6 +18,7 @@ from pydicom.data import get_testdata_file
 from deidc.config import DeidRecipe
 from deidc.runtime import Change, ChangeLog, Matcher, execute
 from deidc.runtime import changes as changes_module
+from deidc.runtime.walk import Entry, keyword_of
 
 FILES = ["CT_small.dcm", "MR_small.dcm", "rtplan.dcm", "JPEG2000.dcm"]
 
@@ -123,3 +124,17 @@ def test_the_log_names_nested_elements_by_their_full_uid() -> None:
         assert len(parts) == len(change.address)
         assert parts[-1] == f"({change.address[-1] >> 16:04X},{change.address[-1] & 0xFFFF:04X})"
         assert [int(p) for p in parts[1::2]] == list(change.address[1::2])
+
+
+def test_rows_of_elements_removed_as_records_name_them_as_the_changes_do() -> None:
+    plan = DeidRecipe(str(samples.RECIPE_PATHS["expanders"])).plan
+    matcher = Matcher()
+    for name in ("reportsi.dcm", "reportsi.dcm"):  # the second time, what only removals select stays a record
+        dataset = pydicom.dcmread(get_testdata_file(name))
+        log = execute(plan, dataset, dict(samples.VARIABLES), matcher=matcher, record_values=False,
+                      reuse_raw=True).changes
+    assert any(not isinstance(noted[0], Entry) for noted in log._noted)
+    assert list(log.rows(False)) == [
+        (c.uid, c.keyword, c.action, c.origin, None if c.after is None else str(c.after)) for c in log]
+    nested = [c for c in log if len(c.address) > 1 and c.action == "REMOVE"]
+    assert nested and all(c.keyword == keyword_of(c.address[-1]) for c in nested)

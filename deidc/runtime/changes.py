@@ -13,11 +13,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, overload
 
-if TYPE_CHECKING:
-    from deidc.runtime.walk import Entry
+from deidc.runtime.walk import Entry, address_uid
 
-#: one change as the runtime notes it: the entry, (action, ``path:line``), the value before and after
-Noted = tuple["Entry", tuple[str, str], object, object]
+if TYPE_CHECKING:
+    from deidc.runtime.workset import Record
+
+#: one change as the runtime notes it: the entry (or the record, for one removed as a record, see
+#: :meth:`~deidc.runtime.workset.WorkingSet.drop`), (action, ``path:line``), the value before and after
+Noted = tuple["Entry | Record", tuple[str, str], object, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +38,19 @@ class Change:
     filemeta: bool = False  #: whether it is a file-meta element
 
 
+def _facts(target: Entry | Record) -> tuple[str, str, tuple[int, ...], str, bool]:
+    """Return the uid, keyword, address, VR and file-meta flag of a change's element."""
+    if isinstance(target, Entry):
+        return target.uid, target.names[-1], target.address, target.vr, target.filemeta
+    (_, prefix, filemeta, _), _, node = target
+    address = (*prefix, node.tag)
+    return address_uid(address), node.names[-1], address, node.vr, filemeta
+
+
 def _change(noted: Noted) -> Change:
-    entry, (action, origin), before, after = noted
-    return Change(entry.uid, entry.names[-1], action, origin, before, after, entry.address, entry.vr, entry.filemeta)
+    target, (action, origin), before, after = noted
+    uid, keyword, address, vr, filemeta = _facts(target)
+    return Change(uid, keyword, action, origin, before, after, address, vr, filemeta)
 
 
 class ChangeLog(Sequence[Change]):
@@ -101,9 +114,12 @@ class ChangeLog(Sequence[Change]):
 
         A value is ``str()`` of it, or None.
         """
-        for entry, (action, origin), before, after in self._noted:
-            row: tuple[str | None, ...] = (entry.uid, entry.names[-1], action, origin,
-                                           None if after is None else str(after))
+        for target, (action, origin), before, after in self._noted:
+            if isinstance(target, Entry):
+                uid, keyword = target.uid, target.names[-1]
+            else:
+                uid, keyword = _facts(target)[:2]
+            row: tuple[str | None, ...] = (uid, keyword, action, origin, None if after is None else str(after))
             yield (*row, None if before is None else str(before)) if with_values else row
 
 

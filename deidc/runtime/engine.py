@@ -24,10 +24,11 @@ from deidc.runtime.changes import Change, ChangeLog, Noted
 from deidc.runtime.field import DicomField
 from deidc.runtime.groups import extract_fields, extract_values, line_entries
 from deidc.runtime.listmatch import TextIndex, ascii_safe, charset_terms, text_codec, values_test
-from deidc.runtime.rawseq import Tree
+from deidc.runtime.passes import hide_kept, reuse_raw_elements
+from deidc.runtime.rawseq import LazyItem, Tree
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.values import ValueProblem
-from deidc.runtime.walk import DEFAULT_SKIP, Entry, private_creator
+from deidc.runtime.walk import DEFAULT_SKIP, Entry, drop_from, private_creator
 from deidc.runtime.workset import WorkingSet, build
 
 
@@ -95,7 +96,7 @@ def execute(
     sparse = reuse_raw if sparse is None else sparse
     working = build(dataset, frozenset() if disable_skip else skip, reuse_raw and not index.calls_functions, trees,
                     matcher.context(index, sparse), functools.partial(matcher.classify, index, sparse))
-    _hide_kept(index, working, matcher)
+    hide_kept(index, working, matcher)
     groups: dict[str, object] = {}
     selected = line_entries(index, working, matcher)
     start = 0
@@ -113,61 +114,11 @@ def execute(
         run.step(position, plan.steps[position])
     run.finish()
     if reuse_raw:
-        _reuse_raw(run)
+        reuse_raw_elements(run.changes, run.working, run.initial)
     for tree in trees:
         tree.release()
     entries = working.made() if sparse else working.everything()
     return Execution([e for e in entries if e.live], groups, ChangeLog(run.changes))
-
-
-def _hide_kept(index: PlanIndex, working: WorkingSet, matcher: Matcher) -> None:
-    """Leave out of the working set what a KEEP selects, with what is inside it."""
-    if not index.keep_static and not index.keep_dynamic:
-        return
-    dynamic = index.keep_dynamic
-    # a record is never kept (KEEP makes its identity an entry), unless a KEEP decides per element
-    entries = working.everything() if dynamic else working.active
-    kept_tags: set[int] = set()
-    kept_addresses: set[tuple[int, ...]] = set()
-    for found in entries:
-        decided = found.decided  # (the matcher's decision, without the call when the entry holds it)
-        decision = decided[1] if decided is not None and decided[0] is index else matcher.decide(index, found)
-        if decision.kept or (dynamic and any(  # type: ignore[attr-defined]
-                matcher.matches(k, found, {}) for k in dynamic)):
-            if len(found.address) == 1:
-                kept_tags.add(found.tag)
-            else:
-                kept_addresses.add(found.address)
-    if kept_tags or kept_addresses:
-        working.hide(kept_tags, kept_addresses)
-
-
-_CHARSET = 0x00080005
-
-
-def _reuse_raw(run: _Run) -> None:
-    """Put raw elements back where nothing changed (see ``execute``'s ``reuse_raw``)."""
-    changed: set[tuple[int, ...]] = set()
-    for noted in run.changes:
-        address = noted[0].address
-        if address and address[-1] == _CHARSET:
-            return  # raw text must be decoded with the character set it was read with
-        for end in range(1, len(address) + 1, 2):  # the element and every sequence above it
-            changed.add(address[:end])
-    restored: set[int] = set()
-    for entry in run.working.slots[:run.initial]:
-        if not isinstance(entry, Entry):
-            continue  # a record: never read
-        source = entry.source
-        if source is None or entry.is_raw or entry.detached or not entry.alive or entry.address in changed:
-            continue
-        if entry.up is not None and (id(entry.up) in restored or not entry.up.alive or entry.up.cleared):
-            continue
-        if entry.parent.get_item(entry.tag) is not entry.element:
-            continue  # replaced by something the run did not record: leave it
-        entry.parent[entry.tag] = source
-        if entry.vr == "SQ":
-            restored.add(id(entry))
 
 
 class _LazyField:
@@ -196,7 +147,9 @@ class _Run:
         self.changes: list[Noted] = []  #: what changed, in order (a ChangeLog's notes)
         self.deferred: dict[int, tuple[Entry, Step]] = {}
         self.written: set[int] = set()
-        self.buckets: dict[int, list[Entry]] = {}
+        #: the elements each identity-only step selects, in order: entries, and the positions of
+        #: records that only REMOVEs without a condition select (see :meth:`_remove_all`)
+        self.buckets: dict[int, list[Entry | int]] = {}
         self.pending: list[int] = sorted(index.dynamic | index.adds)
         self.scheduled: set[int] = set(self.pending)
         self.found: dict[str, list[Entry]] = {}  #: the entries each %fields list found
@@ -211,12 +164,18 @@ class _Run:
         self.encodings: actions.Charset | None = None
         if encode and getattr(dataset, "original_encoding", None) == (False, True):
             self.encodings = actions.charset_key(dataset.get("SpecificCharacterSet", default_encoding))
-        active = working.active  # every entry an identity-only step selects, and every character set
+        active = working.active  # every character set is an entry
         terms = charset_terms(active) if index.dynamic else None  # the character sets, for values: lists
         self.ascii_text = terms is not None and ascii_safe(active, terms)
         self.codec = text_codec(active, terms) if terms is not None and self.ascii_text else None
-        for entry in active:
-            self._file(entry, -1)
+        for slot, found in enumerate(working.slots):
+            if isinstance(found, Entry):
+                self._file(found, -1)
+                continue
+            decided = found[2].decided  # a record: one that plain REMOVEs select goes in their buckets
+            if decided is not None and decided[1].steps:  # type: ignore[attr-defined]
+                for position in decided[1].steps:  # type: ignore[attr-defined]
+                    self._bucket(position).append(slot)
 
     def positions(self) -> Iterator[int]:
         """Yield, in order, the positions of the steps that may act (ADD may schedule later steps)."""
@@ -229,13 +188,17 @@ class _Run:
         """Put an entry in the bucket of every identity-only step after position ``after`` that selects it."""
         for position in self.matcher.decide(self.index, entry).steps:
             if position > after:
-                bucket = self.buckets.get(position)
-                if bucket is None:
-                    bucket = self.buckets[position] = []
-                    if position not in self.scheduled:
-                        self.scheduled.add(position)
-                        heapq.heappush(self.pending, position)
-                bucket.append(entry)
+                self._bucket(position).append(entry)
+
+    def _bucket(self, position: int) -> list[Entry | int]:
+        """Return the bucket of an identity-only step (made, and the step scheduled, when first needed)."""
+        bucket = self.buckets.get(position)
+        if bucket is None:
+            bucket = self.buckets[position] = []
+            if position not in self.scheduled:
+                self.scheduled.add(position)
+                heapq.heappush(self.pending, position)
+        return bucket
 
     def step(self, position: int, step: Step) -> None:
         if step.action is ActionKind.KEEP:
@@ -243,6 +206,7 @@ class _Run:
         if step.action is ActionKind.ADD:
             self._add(position, step)
             return
+        candidates: list[Entry] | list[Entry | int]
         if position in self.index.dynamic:
             candidates = self._select(step)
         else:
@@ -250,17 +214,53 @@ class _Run:
         if step.action is ActionKind.REMOVE and step.value is None and not self.index.shield_dynamic:
             self._remove_all(step, candidates)
             return
-        for entry in candidates:
-            if not entry.live:
+        for entry in candidates:  # (records are in the buckets of plain REMOVEs only)
+            if not entry.live:  # type: ignore[union-attr]
                 continue  # removed (or emptied) with its sequence by an earlier action
-            self._apply(step, entry, self._decide(step, entry))
+            self._apply(step, entry, self._decide(step, entry))  # type: ignore[arg-type]
 
-    def _remove_all(self, step: Step, candidates: list[Entry]) -> None:
-        """Carry out a REMOVE without a condition (``_apply`` for each, in one loop: most changes are these)."""
+    def _remove_all(self, step: Step, candidates: list[Entry] | list[Entry | int]) -> None:
+        """Carry out a REMOVE without a condition (``_apply`` for each, in one loop: most changes are these).
+
+        A record (its position in the bucket) that is still one is removed as a record: no
+        entry is made for it (unless its value is to be recorded).
+        """
         index, decide, deferred, trees = self.index, self.matcher.decide, self.deferred, self.trees
         said = self._said(step)
         changed, changes, keep = self.changed, self.changes, self.record_values
-        for entry in candidates:
+        working = self.working
+        slots, removed = working.slots, working.removed
+        #: per container (its place), while this step runs: whether it is still there, and its item if it
+        #: is one whose edits wait as bytes (neither changes during the step: a record is not a sequence,
+        #: and a sequence comes before what is in it)
+        places: dict[int, tuple[bool, LazyItem | None]] = {}
+        for candidate in candidates:
+            if candidate.__class__ is int:
+                found = slots[candidate]  # type: ignore[index]
+                if not isinstance(found, Entry):
+                    if keep:  # its value is recorded: as an entry
+                        found = working.entry(candidate)  # type: ignore[arg-type]
+                    else:  # removed as a record (no entry is made)
+                        place = found[0]
+                        state = places.get(id(place))
+                        if state is None:
+                            container, up = place[0], place[3]
+                            state = places[id(place)] = (up is None or up.live_container, container if isinstance(
+                                container, LazyItem) and container.deferrable else None)
+                        if not state[0] or candidate in removed:
+                            continue  # removed with its sequence, or by an earlier step
+                        removed.add(candidate)  # type: ignore[arg-type]
+                        item = state[1]
+                        if item is not None:
+                            edited = item.edit(found[2].tag, None)
+                            trees[id(edited)] = edited
+                        else:
+                            drop_from(place[0], found[2].tag, found[1].tag)
+                        changes.append((found, said, None, None))
+                        continue
+                entry = found
+            else:
+                entry = candidate  # type: ignore[assignment]
             if not entry.live:
                 continue  # removed (or emptied) with its sequence by an earlier action
             decided = entry.decided  # (the matcher's decision, without the call when the entry holds it)
@@ -269,9 +269,9 @@ class _Run:
                 deferred.setdefault(id(entry), (entry, step))
                 continue
             before = entry.element.value if keep else None
-            tree = entry.drop()
-            if tree is not None:
-                trees[id(tree)] = tree
+            dropped = entry.drop()
+            if dropped is not None:
+                trees[id(dropped)] = dropped
             changed.append(entry)
             changes.append((entry, said, before, None))
 

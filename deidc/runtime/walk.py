@@ -138,20 +138,12 @@ class Entry:
         return None
 
     def drop(self) -> rawseq.Tree | None:
-        """Remove the element from its container (the runtime's only removal); see :meth:`put`."""
+        """Remove the element from its container (see :func:`drop_from`); see :meth:`put` for the tree returned."""
         container = self._container
         self.alive = False
         if isinstance(container, LazyItem) and container.deferrable:
             return container.edit(self.tag, None)
-        parent = self.parent
-        key = BaseTag(self.tag)  # pydicom converts anything else to one, twice
-        stored = getattr(parent, "_dict", None)
-        tag = self.tag
-        if isinstance(stored, dict) and not (tag >> 16 & 1 and tag & 0xFF00 == 0) and tag >> 16 != 0x7FE0:
-            stored.pop(key, None)  # what ``del`` does there: not a private creator, no pixel cache to reset
-        elif key in parent:
-            del parent[key]
-        return None
+        return drop_from(self.parent, self.tag)
 
     @property
     def live_container(self) -> bool:
@@ -195,6 +187,27 @@ class Entry:
         if self._identity is None:
             self._identity = (self.names, self.tag, self.vr, self.creator)
         return self._identity
+
+
+def drop_from(container: Dataset | LazyItem, tag: int, key: BaseTag | None = None) -> rawseq.Tree | None:
+    """Remove an element from its container: the runtime's only removal.
+
+    In an item still read as bytes (when its edits may wait), the removal is recorded for
+    :meth:`~deidc.runtime.rawseq.Tree.write` and its tree is returned (else None). ``key``:
+    the tag as the element holds it (the dataset's own key object, found without comparing).
+    """
+    if isinstance(container, LazyItem):
+        if container.deferrable:
+            return container.edit(tag, None)
+        container = container.resolve()
+    if key is None:
+        key = BaseTag(tag)  # pydicom converts anything else to one, twice
+    stored = getattr(container, "_dict", None)
+    if isinstance(stored, dict) and not (tag >> 16 & 1 and tag & 0xFF00 == 0) and tag >> 16 != 0x7FE0:
+        stored.pop(key, None)  # what ``del`` does there: not a private creator, no pixel cache to reset
+    elif key in container:
+        del container[key]
+    return None
 
 
 @functools.lru_cache(maxsize=8192)

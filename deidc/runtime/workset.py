@@ -7,13 +7,15 @@ private creator) for most steps, and a batch meets the same identities in every 
 each identity is looked up once per batch in a :class:`Context` (one per keyword path: the
 identities met in the containers at that path), and an element that no identity-only
 step, list line or KEEP selects, and that is neither a sequence nor a Specific Character
-Set, stays a plain tuple (a *record*, see :data:`Record`) in the working set. (So does
-only an element whose VR is in the file: one whose VR must be looked up, in an implicit
-VR file, is an entry each time, as its VR may differ.) It
-becomes an ``Entry`` when something needs it: a ``values:`` list that finds it, a step
-that selects by value or address, an ADD of the same tag, or the caller asking for the
-whole working set (:meth:`WorkingSet.everything`). Made late, an entry is the one the
-walk would have made: the same element, container and address.
+Set, stays a plain tuple (a *record*, see :data:`Record`) in the working set. So does one
+that only REMOVEs without a condition select, which nothing spares: the runtime removes
+it as a record (:attr:`WorkingSet.removed`). (Only an element whose VR is in the file stays a
+record: one whose VR must be looked up, in an implicit VR file, is an entry each time, as
+its VR may differ.) A record becomes an ``Entry`` when something needs it: a ``values:``
+list that finds it, a step that selects by value or address, an ADD of the same tag, or
+the caller asking for the whole working set (:meth:`WorkingSet.everything`). Made late,
+an entry is the one the walk would have made: the same element, container and address
+(and removed, if its record was).
 
 Without a plan (:func:`walk`, the deid-compatible API) every element is an entry at once.
 """
@@ -54,7 +56,9 @@ class Node:
         self.vr = vr  #: the VR
         self.creator = creator  #: the private creator, if private
         self.decided = decided  #: the runtime's (index, decision), as ``Entry.decided``
-        self.idle = idle  #: no identity-only step, line or KEEP selects it: it may stay a record
+        #: no identity-only step (but REMOVEs without a condition, which nothing spares), line or KEEP
+        #: selects it: it may stay a record
+        self.idle = idle
         self.child: Context | None = None  #: the context of its items, if it is a sequence
 
 
@@ -94,12 +98,14 @@ class Context:
 class WorkingSet:
     """The elements of one dataset, in deid's order: entries, and records not needed as entries yet."""
 
-    __slots__ = ("active", "slots", "_all")
+    __slots__ = ("active", "removed", "slots", "_all")
 
     def __init__(self) -> None:
         """Start empty."""
         self.slots: list[Slot] = []  #: every element, in order (an entry's ``slot`` is its position here)
         self.active: list[Entry] = []  #: the entries made by the walk (not by :meth:`entry`), in order
+        #: the positions of the records the runtime removed as records (REMOVEs without a condition)
+        self.removed: set[int] = set()
         self._all: list[Entry] | None = None
 
     def entry(self, slot: int) -> Entry:
@@ -113,6 +119,7 @@ class WorkingSet:
                       node.creator, up, node.vr, raw)
         entry.decided = node.decided
         entry.slot = slot
+        entry.alive = slot not in self.removed
         self.slots[slot] = entry
         return entry
 

@@ -1,0 +1,68 @@
+"""The passes over a working set around a plan's steps: KEEP's hiding before, raw elements put back after."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from deidc.runtime.changes import Noted
+from deidc.runtime.select import Matcher, PlanIndex
+from deidc.runtime.walk import Entry
+from deidc.runtime.workset import WorkingSet
+
+
+def hide_kept(index: PlanIndex, working: WorkingSet, matcher: Matcher) -> None:
+    """Leave out of the working set what a KEEP selects, with what is inside it."""
+    if not index.keep_static and not index.keep_dynamic:
+        return
+    dynamic = index.keep_dynamic
+    # a record is never kept (KEEP makes its identity an entry), unless a KEEP decides per element
+    entries = working.everything() if dynamic else working.active
+    kept_tags: set[int] = set()
+    kept_addresses: set[tuple[int, ...]] = set()
+    for found in entries:
+        decided = found.decided  # (the matcher's decision, without the call when the entry holds it)
+        decision = decided[1] if decided is not None and decided[0] is index else matcher.decide(index, found)
+        if decision.kept or (dynamic and any(  # type: ignore[attr-defined]
+                matcher.matches(k, found, {}) for k in dynamic)):
+            if len(found.address) == 1:
+                kept_tags.add(found.tag)
+            else:
+                kept_addresses.add(found.address)
+    if kept_tags or kept_addresses:
+        working.hide(kept_tags, kept_addresses)
+
+
+_CHARSET = 0x00080005
+
+
+def reuse_raw_elements(notes: Sequence[Noted], working: WorkingSet, initial: int) -> None:
+    """Put raw elements back where nothing changed (see ``execute``'s ``reuse_raw``).
+
+    ``notes``: the run's changes; ``initial``: the elements of ``working`` the walk found
+    (those after were made by ADD).
+    """
+    changed: set[tuple[int, ...]] = set()
+    for noted in notes:
+        target = noted[0]
+        address = target.address if isinstance(target, Entry) else (*target[0][1], target[2].tag)
+        if address and address[-1] == _CHARSET:
+            return  # raw text must be decoded with the character set it was read with
+        for end in range(1, len(address) + 1, 2):  # the element and every sequence above it
+            changed.add(address[:end])
+    restored: set[int] = set()
+    for entry in working.slots[:initial]:
+        if not isinstance(entry, Entry):
+            continue  # a record: never read
+        source = entry.source
+        if source is None or entry.is_raw or entry.detached or not entry.alive or entry.address in changed:
+            continue
+        if entry.up is not None and (id(entry.up) in restored or not entry.up.alive or entry.up.cleared):
+            continue
+        if entry.parent.get_item(entry.tag) is not entry.element:
+            continue  # replaced by something the run did not record: leave it
+        entry.parent[entry.tag] = source
+        if entry.vr == "SQ":
+            restored.add(id(entry))
+
+
+__all__ = ["hide_kept", "reuse_raw_elements"]
