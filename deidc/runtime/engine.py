@@ -23,10 +23,11 @@ from deidc.runtime.actions import Edit, Remove, SetValue
 from deidc.runtime.changes import Change, ChangeLog, Noted
 from deidc.runtime.field import DicomField
 from deidc.runtime.groups import extract_fields, extract_values, line_entries
-from deidc.runtime.listmatch import TextIndex, ascii_safe, charset_terms, text_codec, values_test
+from deidc.runtime.listmatch import ascii_safe, charset_terms, text_codec, values_test
 from deidc.runtime.passes import hide_kept, reuse_raw_elements
 from deidc.runtime.rawseq import LazyItem, Tree
 from deidc.runtime.select import Matcher, PlanIndex
+from deidc.runtime.textindex import TextIndex
 from deidc.runtime.values import ValueProblem
 from deidc.runtime.walk import DEFAULT_SKIP, Entry, drop_from, private_creator
 from deidc.runtime.workset import WorkingSet, build

@@ -33,17 +33,15 @@ Everything else (decoded elements, other VRs, other character sets) is decoded a
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
 import struct
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from pydicom.dataelem import RawDataElement
 
 from deidc.runtime.walk import Entry
-from deidc.runtime.workset import Slot
 
 #: VRs whose raw value is text in the dataset's character set
 TEXT_VRS: Final = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM",
@@ -234,121 +232,6 @@ class ValuesTest:
         return self._in_text(str(value))
 
 
-class TextIndex:
-    """One file's raw ASCII texts, joined, so that a list is searched in one pass.
-
-    Built once per file (when its first ``values:`` step runs) from the working set of
-    that moment: the bytes of each undecoded ASCII text element (one value; or several,
-    without control characters, which a list searches as one value when its
-    ``several_raw`` allows). A list whose test on raw ASCII bytes exists (``needles``: its
-    values that can match ASCII text are all ASCII) then searches the joined bytes once.
-    Only the elements with a hit, the elements not indexed (other VRs, non-ASCII or
-    decoded values; several text values when the list's ``several_raw`` is false; undecoded binary numbers
-    when a list value is made only of characters of a number's text, such as ``12`` or
-    ``e5``), those a step has changed since, and those made later are tested one by one.
-    Every other element is unchanged and has no hit (or is a number whose text cannot
-    hold any list value), so :meth:`ValuesTest.matches` would reject it: the answer is
-    the same, without the per-element work. An element still a record of the working set
-    is tested on its bytes first, and made an entry only when it matches or must be
-    decoded.
-    """
-
-    __slots__ = ("blob", "entry", "numbers", "owners", "rest", "several", "size", "starts")
-
-    #: joins the values; no list value that can be searched on bytes contains it
-    SEPARATOR: Final = b"\x00"
-
-    def __init__(self, slots: Sequence[Slot], entry: Callable[[int], Entry] | None = None) -> None:
-        """Index the raw ASCII text elements of a working set (and list its raw numbers).
-
-        ``slots``: the working set's entries and records (:class:`~deidc.runtime.workset.WorkingSet`),
-        ``entry``: makes the entry at a position (None: every slot is an entry already).
-        """
-        parts: list[bytes] = []
-        self.starts: list[int] = []  #: where each indexed value starts in :attr:`blob`
-        self.owners: list[int] = []  #: the position (slot) of each indexed value's element
-        self.rest: list[int] = []  #: the elements tested one by one (those that may match otherwise)
-        #: indexed elements of several ASCII text values: tested one by one when a list has no ``raw_several``
-        self.several: list[int] = []
-        #: undecoded binary numbers: tested one by one when a list value could be found in a number's text
-        self.numbers: list[int] = []
-        #: the entry at a position
-        self.entry: Callable[[int], Entry] = entry or slots.__getitem__  # type: ignore[assignment]
-        offset = 0
-        for slot, found in enumerate(slots):
-            if isinstance(found, Entry):
-                vr, raw = found.vr, found.raw
-            else:  # a record: its element as stored, and its identity
-                vr, stored = found[2].vr, found[1]
-                raw = stored if isinstance(stored, RawDataElement) else None
-            if vr == "SQ":
-                continue  # a sequence never matches
-            if raw is not None:
-                value = raw.value
-                if not value:
-                    continue  # an empty raw value never matches
-                if vr in TEXT_VRS:
-                    if value.isascii():
-                        if b"\\" not in value:
-                            self.starts.append(offset)
-                            self.owners.append(slot)
-                            parts.append(value)
-                            offset += len(value) + 1
-                            continue
-                        if _CONTROL.search(value.rstrip(b"\x00 ")) is None:
-                            self.several.append(slot)  # searched as one value if the list's several_raw allows
-                            self.starts.append(offset)
-                            self.owners.append(slot)
-                            parts.append(value)
-                            offset += len(value) + 1
-                            continue
-                elif vr in NUMBER_FORMATS:
-                    self.numbers.append(slot)  # tested one by one, and only by a list that could match a number
-                    continue
-            self.rest.append(slot)
-        #: the indexed values, each followed by the separator, in lower case (as the needles' search ignores case)
-        self.blob = self.SEPARATOR.join(parts).lower()
-        self.size = len(slots)  #: elements at this position and later were made after the index
-
-    def select(self, test: ValuesTest, slots: Sequence[Slot], changed: Iterable[Entry]) -> list[Entry] | None:
-        """Return the live entries the list selects, in working-set order (None: test one by one instead).
-
-        ``slots``: the working set now (the indexed one, then any element made since);
-        ``changed``: every entry a step has changed since the index was built.
-        """
-        needles = test.needles
-        if needles is None or any(self.SEPARATOR in needle for needle in needles):
-            return None
-        chosen: set[int] = set()
-        blob, starts, owners = self.blob, self.starts, self.owners
-        for needle in needles:  # bytes.find on the lower-case bytes: a case-insensitive search
-            at = blob.find(needle)
-            while at >= 0:
-                index = bisect.bisect_right(starts, at) - 1
-                chosen.add(owners[index])
-                at = blob.find(needle, starts[index + 1]) if index + 1 < len(starts) else -1
-        chosen.update(self.rest)
-        if not test.several_raw:  # several values are not searched on their bytes for this list
-            chosen.update(self.several)
-        if any(not needle.translate(None, _NUMBER_TEXT) for needle in needles):  # e.g. "12": numbers may match
-            chosen.update(self.numbers)
-        chosen.update(entry.slot for entry in changed)
-        chosen.update(range(self.size, len(slots)))
-        found: list[Entry] = []
-        for slot in sorted(chosen):
-            record = slots[slot]
-            if not isinstance(record, Entry):  # never changed, nor read: try its bytes before making its entry
-                (_, _, _, up), stored, node = record
-                if up is not None and not up.live_container:
-                    continue  # in a sequence removed or blanked
-                if isinstance(stored, RawDataElement) and test.raw_matches(node.vr, stored) is False:
-                    continue
-            entry = self.entry(slot)
-            if entry.live and test.matches(entry):
-                found.append(entry)
-        return found
-
-
 def values_test(values: object, ascii_text: bool, codec: str | None = None) -> ValuesTest | None:
     """Return the test of a computed ``values:`` list, or None when it can match nothing."""
     if not isinstance(values, Sequence) or isinstance(values, str) or not values:
@@ -357,5 +240,5 @@ def values_test(values: object, ascii_text: bool, codec: str | None = None) -> V
 
 
 __all__ = ["ASCII_SAFE_CHARSETS", "BYTES_VRS", "CHARSET_VRS", "NUMBER_FORMATS", "SIMPLE_CODECS", "TEXT_VRS",
-           "TextIndex", "ValuesTest",
+           "ValuesTest",
            "ascii_safe", "charset_terms", "text_codec", "values_test"]

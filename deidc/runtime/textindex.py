@@ -1,0 +1,215 @@
+"""One file's texts, joined, so that a ``values:`` list is searched in one pass (:class:`TextIndex`).
+
+A list's test on one element (:meth:`~deidc.runtime.listmatch.ValuesTest.matches`) is, for
+most elements, "one of the list's needles is in the element's text, as lower-case ASCII
+bytes". The index joins those texts once per file, and each list searches the joined
+bytes with ``bytes.find``: only the elements with a hit, and those the index cannot
+answer for, are then tested one by one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import struct
+from collections.abc import Callable, Iterable, Sequence
+from typing import Final
+
+from pydicom.dataelem import RawDataElement
+from pydicom.valuerep import PersonName
+
+from deidc.runtime.listmatch import _CONTROL, _NUMBER_TEXT, _SIZES, BYTES_VRS, NUMBER_FORMATS, TEXT_VRS, ValuesTest
+from deidc.runtime.walk import Entry
+from deidc.runtime.workset import Slot
+
+#: bytes values longer than this are tested one by one (their text, ``repr``, is not copied into the index)
+MAX_BYTES_INDEXED: Final = 4096
+
+
+class _Joined:
+    """Texts joined by :attr:`TextIndex.SEPARATOR`, each with the position (slot) of its element."""
+
+    __slots__ = ("blob", "owners", "parts", "size", "starts")
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.starts: list[int] = []  #: where each text starts in :attr:`blob`
+        self.owners: list[int] = []  #: the position of each text's element
+        self.size = 0
+        self.blob = b""
+
+    def add(self, slot: int, text: bytes) -> None:
+        """Add one element's text (lower-case ASCII bytes)."""
+        self.starts.append(self.size)
+        self.owners.append(slot)
+        self.parts.append(text)
+        self.size += len(text) + 1
+
+    def join(self) -> None:
+        """Make :attr:`blob` (lower-cased: the needles' search ignores case)."""
+        self.blob = TextIndex.SEPARATOR.join(self.parts).lower()
+        self.parts = []
+
+    def hits(self, needles: Iterable[bytes], chosen: set[int]) -> None:
+        """Add to ``chosen`` the position of every element whose text holds a needle."""
+        blob, starts, owners = self.blob, self.starts, self.owners
+        for needle in needles:  # bytes.find on the lower-case bytes: a case-insensitive search
+            at = blob.find(needle)
+            while at >= 0:
+                index = bisect.bisect_right(starts, at) - 1
+                chosen.add(owners[index])
+                at = blob.find(needle, starts[index + 1]) if index + 1 < len(starts) else -1
+
+
+class TextIndex:
+    """One file's ASCII texts, joined, so that a list is searched in one pass.
+
+    Built once per file (when its first ``values:`` step runs) from the working set of
+    that moment, it holds the text a list's test searches for its needles, of:
+
+    * each undecoded ASCII text element: its bytes (one value; or several, without control
+      characters, which a list searches as one value when its ``several_raw`` allows);
+    * each undecoded bytes element (OB, OW, ...) up to :data:`MAX_BYTES_INDEXED` bytes: pydicom's
+      value is those bytes, whose text is their ``repr``;
+    * each decoded element whose value is one text or person name, when that text is ASCII;
+    * undecoded binary numbers, each number's text, joined in an index of their own made when a
+      list first needs them: only a list value made of characters of a number's text (such as
+      ``12`` or ``e5``) may be found there.
+
+    A list whose test on ASCII text is its needles (its values that can match ASCII text are
+    all ASCII) then searches the joined bytes once. Only the elements with a hit, the
+    elements not indexed (other VRs, non-ASCII text, several values when the list's
+    ``several_raw`` is false), those a step has changed since, and those made later are
+    tested one by one. Every other element is unchanged and holds no needle, so
+    :meth:`ValuesTest.matches` would reject it: the answer is the same, without the
+    per-element work. An element still a record of the working set is tested on its bytes
+    first, and made an entry only when it matches or must be decoded.
+    """
+
+    __slots__ = ("entry", "numbers", "rest", "several", "size", "texts", "_numbers")
+
+    #: joins the texts; no list value that can be searched on bytes contains it
+    SEPARATOR: Final = b"\x00"
+
+    def __init__(self, slots: Sequence[Slot], entry: Callable[[int], Entry] | None = None) -> None:
+        """Index the texts of a working set (and list its raw numbers).
+
+        ``slots``: the working set's entries and records (:class:`~deidc.runtime.workset.WorkingSet`),
+        ``entry``: makes the entry at a position (None: every slot is an entry already).
+        """
+        texts = _Joined()
+        self.rest: list[int] = []  #: the elements tested one by one (those that may match otherwise)
+        #: indexed elements of several ASCII text values: tested one by one when a list has no ``raw_several``
+        self.several: list[int] = []
+        #: undecoded binary numbers: indexed when a list value could be found in a number's text
+        self.numbers: list[int] = []
+        self._numbers: tuple[_Joined, list[int]] | None = None
+        #: the entry at a position
+        self.entry: Callable[[int], Entry] = entry or slots.__getitem__  # type: ignore[assignment]
+        for slot, found in enumerate(slots):
+            if isinstance(found, Entry):
+                vr, raw = found.vr, found.raw
+            else:  # a record: its element as stored, and its identity
+                vr, stored = found[2].vr, found[1]
+                raw = stored if isinstance(stored, RawDataElement) else None
+            if vr == "SQ":
+                continue  # a sequence never matches
+            if raw is not None:
+                value = raw.value
+                if not value:
+                    continue  # an empty raw value never matches
+                if vr in TEXT_VRS:
+                    if value.isascii():
+                        if b"\\" not in value:
+                            texts.add(slot, value)
+                            continue
+                        if _CONTROL.search(value.rstrip(b"\x00 ")) is None:
+                            self.several.append(slot)  # searched as one value if the list's several_raw allows
+                            texts.add(slot, value)
+                            continue
+                elif vr in NUMBER_FORMATS:
+                    self.numbers.append(slot)  # indexed (or tested) only for a list that could match a number
+                    continue
+                elif vr in BYTES_VRS and len(value) <= MAX_BYTES_INDEXED:
+                    texts.add(slot, str(value).encode("ascii"))  # its repr: ASCII
+                    continue
+            elif isinstance(found, Entry):  # decoded: its text, as ValuesTest tests a decoded value
+                element = found.element
+                text = element.value
+                if text is None or element.VR == "SQ":
+                    continue  # never matches
+                if isinstance(text, (str, PersonName)):
+                    text = str(text)
+                    if text.isascii():
+                        if text:
+                            texts.add(slot, text.encode("ascii"))
+                        continue
+            self.rest.append(slot)
+        texts.join()
+        self.texts = texts  #: the indexed texts
+        self.size = len(slots)  #: elements at this position and later were made after the index
+
+    def _number_texts(self, slots: Sequence[Slot]) -> tuple[_Joined, list[int]]:
+        """Return the raw numbers' texts (each number's ``str``, joined) and the numbers to test one by one.
+
+        Made once, the first time a list needs it, from the elements as they are then (one
+        changed since is tested one by one all the same).
+        """
+        if self._numbers is None:
+            joined, alone = _Joined(), []
+            for slot in self.numbers:
+                found = slots[slot]
+                if isinstance(found, Entry):
+                    vr, raw = found.vr, found.raw
+                else:
+                    vr, stored = found[2].vr, found[1]
+                    raw = stored if isinstance(stored, RawDataElement) else None
+                value = raw.value if raw is not None else None
+                size = _SIZES.get(vr)
+                if raw is None or not isinstance(value, bytes) or size is None or len(value) % size:
+                    alone.append(slot)  # decoded since, or not numbers pydicom unpacks: tested one by one
+                    continue
+                order = "<" if raw.is_little_endian else ">"
+                numbers = struct.unpack(f"{order}{len(value) // size}{NUMBER_FORMATS[vr]}", value)
+                # pydicom gives several numbers as a plain list, each tested alone: joined by the separator,
+                # no needle spans two
+                joined.add(slot, "\x00".join(map(str, numbers)).encode("ascii"))
+            joined.join()
+            self._numbers = (joined, alone)
+        return self._numbers
+
+    def select(self, test: ValuesTest, slots: Sequence[Slot], changed: Iterable[Entry]) -> list[Entry] | None:
+        """Return the live entries the list selects, in working-set order (None: test one by one instead).
+
+        ``slots``: the working set now (the indexed one, then any element made since);
+        ``changed``: every entry a step has changed since the index was built.
+        """
+        needles = test.needles
+        if needles is None or any(self.SEPARATOR in needle for needle in needles):
+            return None
+        chosen: set[int] = set()
+        self.texts.hits(needles, chosen)
+        chosen.update(self.rest)
+        if not test.several_raw:  # several values are not searched on their bytes for this list
+            chosen.update(self.several)
+        if self.numbers and any(not needle.translate(None, _NUMBER_TEXT) for needle in needles):
+            numbers, alone = self._number_texts(slots)  # e.g. "12": numbers may match
+            numbers.hits(needles, chosen)
+            chosen.update(alone)
+        chosen.update(entry.slot for entry in changed)
+        chosen.update(range(self.size, len(slots)))
+        found: list[Entry] = []
+        for slot in sorted(chosen):
+            record = slots[slot]
+            if not isinstance(record, Entry):  # never changed, nor read: try its bytes before making its entry
+                (_, _, _, up), stored, node = record
+                if up is not None and not up.live_container:
+                    continue  # in a sequence removed or blanked
+                if isinstance(stored, RawDataElement) and test.raw_matches(node.vr, stored) is False:
+                    continue
+            entry = self.entry(slot)
+            if entry.live and test.matches(entry):
+                found.append(entry)
+        return found
+
+
+__all__ = ["MAX_BYTES_INDEXED", "TextIndex"]
