@@ -14,10 +14,12 @@ import pydicom
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.tag import BaseTag
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian
 
-from deidc.runtime.listmatch import BYTES_VRS, NUMBER_FORMATS, TEXT_VRS, ValuesTest, ascii_safe, text_codec
+from deidc.runtime.listmatch import BYTES_VRS, NUMBER_FORMATS, TEXT_VRS, ValuesTest, ascii_safe, text_codec, unpacked
 from deidc.runtime.walk import Entry
 from deidc.runtime.workset import walk
 
@@ -166,3 +168,12 @@ def test_decoded_text_is_searched_as_the_lists_regex_searches_it(values: list[st
     """Without the regex where possible: the four characters that ASCII letters fold to must not be missed."""
     test = ValuesTest(values, True)
     assert test._in_text(text) is (test.regex.search(text) is not None), (values, text)
+
+
+@pytest.mark.parametrize("vr", ["US", "UL", "FD"])
+def test_a_number_element_of_a_length_pydicom_cannot_unpack_is_decoded_to_be_tested(vr: str) -> None:
+    value = b"\x01\x02\x03"  # 3 bytes: no whole number of any of these VRs
+    raw = RawDataElement(BaseTag(_BASE + 1), vr, len(value), value, 0, False, True)
+    assert unpacked(vr, raw) is None
+    assert ValuesTest(["3"], True).raw_matches(vr, raw) is None  # left to pydicom's decoding
+    assert unpacked(vr, raw._replace(value=value + b"\x04" * 5)) is not None  # 8 bytes: whole numbers

@@ -48,7 +48,6 @@ class SetValue:
 Edit = Union[Keep, Remove, SetValue]
 _KEEP: Final = Keep()
 _REMOVE: Final = Remove()
-REMOVE: Final = _REMOVE  #: the edit of every removal (what a REMOVE without a condition decides)
 _BLANK: Final = SetValue(None)
 ActionFn = Callable[[Step, Entry, Dataset, MutableMapping[str, object], object], Edit]
 

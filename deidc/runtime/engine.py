@@ -25,7 +25,7 @@ from deidc.runtime.field import DicomField
 from deidc.runtime.groups import extract_fields, extract_values, line_entries
 from deidc.runtime.listmatch import ascii_safe, charset_terms, text_codec, values_test
 from deidc.runtime.passes import hide_kept, reuse_raw_elements
-from deidc.runtime.rawseq import LazyItem, Tree
+from deidc.runtime.rawseq import Tree
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.textindex import TextIndex
 from deidc.runtime.values import ValueProblem
@@ -231,10 +231,9 @@ class _Run:
         changed, changes, keep = self.changed, self.changes, self.record_values
         working = self.working
         slots, removed = working.slots, working.removed
-        #: per container (its place), while this step runs: whether it is still there, and its item if it
-        #: is one whose edits wait as bytes (neither changes during the step: a record is not a sequence,
-        #: and a sequence comes before what is in it)
-        places: dict[int, tuple[bool, LazyItem | None]] = {}
+        #: per container (its place), while this step runs: whether it is still there (which does not change
+        #: during the step: a record is not a sequence, and a sequence comes before what is in it)
+        places: dict[int, bool] = {}
         for candidate in candidates:
             if candidate.__class__ is int:
                 found = slots[candidate]  # type: ignore[index]
@@ -243,20 +242,16 @@ class _Run:
                         found = working.entry(candidate)  # type: ignore[arg-type]
                     else:  # removed as a record (no entry is made)
                         place = found[0]
-                        state = places.get(id(place))
-                        if state is None:
-                            container, up = place[0], place[3]
-                            state = places[id(place)] = (up is None or up.live_container, container if isinstance(
-                                container, LazyItem) and container.deferrable else None)
-                        if not state[0] or candidate in removed:
+                        there = places.get(id(place))
+                        if there is None:
+                            up = place[3]
+                            there = places[id(place)] = up is None or up.live_container
+                        if not there or candidate in removed:
                             continue  # removed with its sequence, or by an earlier step
                         removed.add(candidate)  # type: ignore[arg-type]
-                        item = state[1]
-                        if item is not None:
-                            edited = item.edit(found[2].tag, None)
+                        edited = drop_from(place[0], found[2].tag, found[1].tag)
+                        if edited is not None:
                             trees[id(edited)] = edited
-                        else:
-                            drop_from(place[0], found[2].tag, found[1].tag)
                         changes.append((found, said, None, None))
                         continue
                 entry = found

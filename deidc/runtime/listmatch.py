@@ -103,6 +103,15 @@ _UNSAFE_IN_SEVERAL: Final = re.compile(r"""[\[\]'",\\\x00-\x1f\x7f]|^\s|\s$""")
 _FOLDS_TO_ASCII: Final = frozenset("\u0130\u0131\u017f\u212a")
 
 
+def unpacked(vr: str, raw: RawDataElement) -> tuple[int | float, ...] | None:
+    """Return the numbers of an undecoded binary-number element, as pydicom unpacks them (None: not such)."""
+    code, value = NUMBER_FORMATS.get(vr), raw.value
+    if code is None or not isinstance(value, bytes) or len(value) % _SIZES[vr]:
+        return None
+    order = "<" if raw.is_little_endian else ">"
+    return struct.unpack(f"{order}{len(value) // _SIZES[vr]}{code}", value)  # type: ignore[no-any-return]
+
+
 def _can_match_ascii(value: str) -> bool:
     """Return whether a value could be found, case-insensitively, in ASCII text."""
     return all(ch.isascii() or ch in _FOLDS_TO_ASCII for ch in value)
@@ -212,14 +221,9 @@ class ValuesTest:
             return None
         if vr in BYTES_VRS:  # pydicom's value is these bytes as they are: its text is their repr
             return self._in_text(str(value))
-        code = NUMBER_FORMATS.get(vr)
-        if code is not None:
-            size = _SIZES[vr]
-            if len(value) % size == 0:
-                order = "<" if raw.is_little_endian else ">"
-                numbers = struct.unpack(f"{order}{len(value) // size}{code}", value)
-                # pydicom gives several numbers as a plain list: each is tested alone
-                return any(self._in_text(str(n)) for n in numbers)
+        numbers = unpacked(vr, raw)
+        if numbers is not None:  # pydicom gives several numbers as a plain list: each is tested alone
+            return any(self._in_text(str(n)) for n in numbers)
         return None
 
     def _decoded(self, entry: Entry) -> bool:
@@ -240,5 +244,5 @@ def values_test(values: object, ascii_text: bool, codec: str | None = None) -> V
 
 
 __all__ = ["ASCII_SAFE_CHARSETS", "BYTES_VRS", "CHARSET_VRS", "NUMBER_FORMATS", "SIMPLE_CODECS", "TEXT_VRS",
-           "ValuesTest",
+           "ValuesTest", "unpacked",
            "ascii_safe", "charset_terms", "text_codec", "values_test"]

@@ -10,19 +10,26 @@ answer for, are then tested one by one.
 from __future__ import annotations
 
 import bisect
-import struct
 from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
 from pydicom.dataelem import RawDataElement
 from pydicom.valuerep import PersonName
 
-from deidc.runtime.listmatch import _CONTROL, _NUMBER_TEXT, _SIZES, BYTES_VRS, NUMBER_FORMATS, TEXT_VRS, ValuesTest
+from deidc.runtime.listmatch import _CONTROL, _NUMBER_TEXT, BYTES_VRS, NUMBER_FORMATS, TEXT_VRS, ValuesTest, unpacked
 from deidc.runtime.walk import Entry
 from deidc.runtime.workset import Slot
 
 #: bytes values longer than this are tested one by one (their text, ``repr``, is not copied into the index)
 MAX_BYTES_INDEXED: Final = 4096
+
+
+def _undecoded(found: Slot) -> tuple[str, RawDataElement | None]:
+    """Return an element's VR, and the element as read from the file if it is still undecoded (else None)."""
+    if isinstance(found, Entry):
+        return found.vr, found.raw
+    stored = found[1]  # a record: its element as stored, and its identity
+    return found[2].vr, stored if isinstance(stored, RawDataElement) else None
 
 
 class _Joined:
@@ -106,11 +113,7 @@ class TextIndex:
         #: the entry at a position
         self.entry: Callable[[int], Entry] = entry or slots.__getitem__  # type: ignore[assignment]
         for slot, found in enumerate(slots):
-            if isinstance(found, Entry):
-                vr, raw = found.vr, found.raw
-            else:  # a record: its element as stored, and its identity
-                vr, stored = found[2].vr, found[1]
-                raw = stored if isinstance(stored, RawDataElement) else None
+            vr, raw = _undecoded(found)
             if vr == "SQ":
                 continue  # a sequence never matches
             if raw is not None:
@@ -157,19 +160,11 @@ class TextIndex:
         if self._numbers is None:
             joined, alone = _Joined(), []
             for slot in self.numbers:
-                found = slots[slot]
-                if isinstance(found, Entry):
-                    vr, raw = found.vr, found.raw
-                else:
-                    vr, stored = found[2].vr, found[1]
-                    raw = stored if isinstance(stored, RawDataElement) else None
-                value = raw.value if raw is not None else None
-                size = _SIZES.get(vr)
-                if raw is None or not isinstance(value, bytes) or size is None or len(value) % size:
+                vr, raw = _undecoded(slots[slot])
+                numbers = unpacked(vr, raw) if raw is not None else None
+                if numbers is None:
                     alone.append(slot)  # decoded since, or not numbers pydicom unpacks: tested one by one
                     continue
-                order = "<" if raw.is_little_endian else ">"
-                numbers = struct.unpack(f"{order}{len(value) // size}{NUMBER_FORMATS[vr]}", value)
                 # pydicom gives several numbers as a plain list, each tested alone: joined by the separator,
                 # no needle spans two
                 joined.add(slot, "\x00".join(map(str, numbers)).encode("ascii"))
