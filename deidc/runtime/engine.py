@@ -149,7 +149,8 @@ class _Run:
         self.deferred: dict[int, tuple[Entry, Step]] = {}
         self.written: set[int] = set()
         #: the elements each identity-only step selects, in order: entries, and the positions of
-        #: records that only REMOVEs without a condition select (see :meth:`_remove_all`)
+        #: records that only REMOVEs without a condition select, in the first one's bucket (it removes
+        #: them; see :meth:`_remove_all`)
         self.buckets: dict[int, list[Entry | int]] = {}
         self.pending: list[int] = sorted(index.dynamic | index.adds)
         self.scheduled: set[int] = set(self.pending)
@@ -173,10 +174,9 @@ class _Run:
             if isinstance(found, Entry):
                 self._file(found, -1)
                 continue
-            decided = found[2].decided  # a record: one that plain REMOVEs select goes in their buckets
+            decided = found[2].decided  # a record: one that plain REMOVEs select goes in the first one's bucket
             if decided is not None and decided[1].steps:  # type: ignore[attr-defined]
-                for position in decided[1].steps:  # type: ignore[attr-defined]
-                    self._bucket(position).append(slot)
+                self._bucket(min(decided[1].steps)).append(slot)  # type: ignore[attr-defined]
 
     def positions(self) -> Iterator[int]:
         """Yield, in order, the positions of the steps that may act (ADD may schedule later steps)."""

@@ -44,7 +44,12 @@ def reuse_raw_elements(notes: Sequence[Noted], working: WorkingSet, initial: int
     changed: set[tuple[int, ...]] = set()
     for noted in notes:
         target = noted[0]
-        address = target.address if isinstance(target, Entry) else (*target[0][1], target[2].tag)
+        if isinstance(target, Entry):
+            address = target.address
+        elif target[0][1]:  # a record removed in an item: the sequences above it changed
+            address = (*target[0][1], target[2].tag)
+        else:
+            continue  # a record removed at the top level: no entry holds it, nor a sequence above it
         if address and address[-1] == _CHARSET:
             return  # raw text must be decoded with the character set it was read with
         for end in range(1, len(address) + 1, 2):  # the element and every sequence above it
