@@ -36,13 +36,14 @@ def _plan(body: str) -> Plan:
     return compiled.plan
 
 
-def _run(body: str, way: str) -> tuple[pydicom.Dataset, list[tuple[object, ...]], int]:
+def _run(body: str, way: str, lookup: dict[str, object] | None = None) -> tuple[
+        pydicom.Dataset, list[tuple[object, ...]], int]:
     """Run a recipe on CT_small (twice, as a batch's first and second files); return what is read back,
     the changes (uid, keyword, action, before, after) and how many elements were removed as records."""
     matcher, plan = Matcher(), _plan(body)
     for _ in range(2):  # the second time, every identity is decided: some elements stay records
         dataset = pydicom.dcmread(CT)
-        result = execute(plan, dataset, {}, matcher=matcher, **WAYS[way])  # type: ignore[arg-type]
+        result = execute(plan, dataset, dict(lookup or {}), matcher=matcher, **WAYS[way])  # type: ignore[arg-type]
     buffer = io.BytesIO()
     dataset.save_as(buffer, enforce_file_format=False)
     written = pydicom.dcmread(io.BytesIO(buffer.getvalue()))
@@ -125,3 +126,14 @@ def test_a_removal_inside_a_sequence_read_as_bytes_is_written(way: str) -> None:
     written, _, _ = _run("%header\nREMOVE TypeOfPatientID", way)
     items = written[SEQUENCE].value
     assert len(items) == 2 and all("TypeOfPatientID" not in item and "PatientID" in item for item in items)
+
+
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_a_removal_inside_a_sequence_made_a_dataset_is_not_undone_by_the_raw_reuse(way: str) -> None:
+    # a recipe that calls a function edits items as datasets (not as bytes): the sequence is decoded, and
+    # must not be put back as read once a record inside it is removed
+    written, changes, _ = _run("%header\nREMOVE TypeOfPatientID\nREPLACE PatientName func:name", way,
+                               {"name": lambda **_: "NAME"})
+    items = written[SEQUENCE].value
+    assert len(items) == 2 and all("TypeOfPatientID" not in item and "PatientID" in item for item in items)
+    assert written.PatientName == "NAME" and len(changes) == 3
