@@ -96,11 +96,16 @@ def _text_regex(values: tuple[str, ...]) -> re.Pattern[str]:
 
 _CONTROL: Final = re.compile(rb"[\x00-\x1f\x7f]")
 #: every character of Python's text of an int or a float, lower-cased ("-1", "2.5e-07", "inf", "nan")
-_NUMBER_TEXT: Final = b"0123456789.-+einfa"
+NUMBER_TEXT: Final = b"0123456789.-+einfa"
 #: characters that pydicom's text of several values adds (``['A', 'B']``), and those ``repr`` escapes
 _UNSAFE_IN_SEVERAL: Final = re.compile(r"""[\[\]'",\\\x00-\x1f\x7f]|^\s|\s$""")
 #: the only non-ASCII characters that an ASCII letter matches case-insensitively (found by trying them all)
 _FOLDS_TO_ASCII: Final = frozenset("\u0130\u0131\u017f\u212a")
+
+
+def several_plain(value: bytes) -> bool:
+    """Return whether raw ASCII text of several values holds no control character (``repr`` would escape it)."""
+    return _CONTROL.search(value.rstrip(b"\x00 ")) is None
 
 
 def unpacked(vr: str, raw: RawDataElement) -> tuple[int | float, ...] | None:
@@ -207,8 +212,7 @@ class ValuesTest:
                 if b"\\" not in value:
                     if self.needles is not None and not self._found(value):
                         return False
-                elif self.several_raw and not self._found(value) \
-                        and _CONTROL.search(value.rstrip(b"\x00 ")) is None:
+                elif self.several_raw and not self._found(value) and several_plain(value):
                     return False
             elif self.codec is not None and vr in CHARSET_VRS and b"\x1b" not in value:
                 try:
@@ -244,5 +248,5 @@ def values_test(values: object, ascii_text: bool, codec: str | None = None) -> V
 
 
 __all__ = ["ASCII_SAFE_CHARSETS", "BYTES_VRS", "CHARSET_VRS", "NUMBER_FORMATS", "SIMPLE_CODECS", "TEXT_VRS",
-           "ValuesTest", "unpacked",
+           "NUMBER_TEXT", "ValuesTest", "several_plain", "unpacked",
            "ascii_safe", "charset_terms", "text_codec", "values_test"]

@@ -16,7 +16,15 @@ from typing import Final
 from pydicom.dataelem import RawDataElement
 from pydicom.valuerep import PersonName
 
-from deidc.runtime.listmatch import _CONTROL, _NUMBER_TEXT, BYTES_VRS, NUMBER_FORMATS, TEXT_VRS, ValuesTest, unpacked
+from deidc.runtime.listmatch import (
+    BYTES_VRS,
+    NUMBER_FORMATS,
+    NUMBER_TEXT,
+    TEXT_VRS,
+    ValuesTest,
+    several_plain,
+    unpacked,
+)
 from deidc.runtime.walk import Entry
 from deidc.runtime.workset import Slot
 
@@ -125,7 +133,7 @@ class TextIndex:
                         if b"\\" not in value:
                             texts.add(slot, value)
                             continue
-                        if _CONTROL.search(value.rstrip(b"\x00 ")) is None:
+                        if several_plain(value):
                             self.several.append(slot)  # searched as one value if the list's several_raw allows
                             texts.add(slot, value)
                             continue
@@ -186,7 +194,7 @@ class TextIndex:
         chosen.update(self.rest)
         if not test.several_raw:  # several values are not searched on their bytes for this list
             chosen.update(self.several)
-        if self.numbers and any(not needle.translate(None, _NUMBER_TEXT) for needle in needles):
+        if self.numbers and any(not needle.translate(None, NUMBER_TEXT) for needle in needles):
             numbers, alone = self._number_texts(slots)  # e.g. "12": numbers may match
             numbers.hits(needles, chosen)
             chosen.update(alone)

@@ -139,11 +139,8 @@ class Entry:
 
     def drop(self) -> rawseq.Tree | None:
         """Remove the element from its container (see :func:`drop_from`); see :meth:`put` for the tree returned."""
-        container = self._container
         self.alive = False
-        if isinstance(container, LazyItem) and container.deferrable:
-            return container.edit(self.tag, None)
-        return drop_from(self.parent, self.tag)
+        return drop_from(self._container, self.tag)
 
     @property
     def live_container(self) -> bool:
