@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Final, Union
 
 from pydicom import config
+from pydicom.charset import default_encoding
 from pydicom.datadict import dictionary_has_tag, dictionary_VR
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
@@ -49,6 +50,7 @@ Edit = Union[Keep, Remove, SetValue]
 _KEEP: Final = Keep()
 _REMOVE: Final = Remove()
 _BLANK: Final = SetValue(None)
+_DATE_VRS: Final = ("DA", "DT")
 ActionFn = Callable[[Step, Entry, Dataset, MutableMapping[str, object], object], Edit]
 
 
@@ -72,9 +74,25 @@ def _blank(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[st
     return SetValue([]) if entry.vr == "SQ" else _BLANK
 
 
-def _jitter(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
+def _dates(entry: Entry) -> tuple[str, list[str]] | None:
+    """Return a DA or DT element's VR and its values' texts as pydicom gives them (None: empty, or not a date).
+
+    An element not decoded yet is read from its bytes, as pydicom decodes them when it does
+    not convert dates (:data:`pydicom.config.datetime_conversion`): no element is made.
+    """
+    raw = entry.raw
+    if raw is not None and raw.VR in _DATE_VRS and not config.datetime_conversion and isinstance(raw.value, bytes):
+        values = raw.value.decode(default_encoding).rstrip(" \x00").split("\\")
+        return (raw.VR, values) if len(values) > 1 or values[0] else None
     element = entry.element
-    if not element.value or element.VR not in ("DA", "DT"):
+    if not element.value or element.VR not in _DATE_VRS:
+        return None
+    return element.VR, [str(v) for v in element.value] if element.VM > 1 else [str(element.value)]
+
+
+def _jitter(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[str, object], field: object) -> Edit:
+    dates = _dates(entry)
+    if dates is None:
         return _KEEP
     amount = _value(step, entry, dataset, lookup, field, vr="")
     if amount is None:
@@ -83,9 +101,9 @@ def _jitter(step: Step, entry: Entry, dataset: Dataset, lookup: MutableMapping[s
         days = int(str(amount))
     except ValueError as error:
         raise ValueProblem(f"JITTER needs a whole number of days, got {amount!r}") from error
-    values = list(element.value) if element.VM > 1 else [element.value]
+    vr, values = dates
     try:
-        moved = [shift(str(v), element.VR, days) for v in values]
+        moved = [shift(v, vr, days) for v in values]
     except NotADate as error:
         raise ValueProblem(f"JITTER cannot read the date: {error}") from error
     return SetValue("\\".join(moved))

@@ -14,6 +14,7 @@ from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
+from pydicom.valuerep import AMBIGUOUS_VR
 
 from deidc.runtime import rawseq
 from deidc.runtime.rawseq import LazyItem
@@ -98,8 +99,12 @@ class Entry:
                 self.raw = None
                 self.detached = True
                 return self._element
-            if self.raw is not None and self.tag not in self.parent:  # removed before it was ever read
-                self._element = convert_raw_data_element(self.raw, ds=self.parent)
+            parent = self.parent
+            if raw is not None and _plainly_decoded(parent, self.tag, raw):  # as parent[tag] would, faster
+                self._element = parent._dict[raw.tag] = convert_raw_data_element(
+                    raw, encoding=parent.original_character_set or parent._character_set, ds=parent)
+            elif raw is not None and self.tag not in parent:  # removed before it was ever read
+                self._element = convert_raw_data_element(raw, ds=parent)
             else:
                 self._element = self.parent[self.tag]
             self.raw = None
@@ -184,6 +189,18 @@ class Entry:
         if self._identity is None:
             self._identity = (self.names, self.tag, self.vr, self.creator)
         return self._identity
+
+
+def _plainly_decoded(dataset: Dataset, tag: int, raw: RawDataElement) -> bool:
+    """Return whether ``dataset[tag]`` would only convert ``raw`` and store the element.
+
+    That is, for an element stored raw, read already (not deferred), with its VR (not one
+    that needs the dataset to tell) and not one pydicom does more for: a private element
+    (its creator is recorded), the Specific Character Set (decoded as ASCII) and the
+    elements pydicom watches (pixel data, a sequence, an ambiguous VR).
+    """
+    return (raw.VR not in _IN_CONTEXT and raw.VR not in AMBIGUOUS_VR and not tag >> 16 & 1 and tag != _CHARSET
+            and tag >> 16 != 0x7FE0 and isinstance(raw.value, bytes) and dataset._dict.get(raw.tag) is raw)
 
 
 def drop_from(container: Dataset | LazyItem, tag: int, key: BaseTag | None = None) -> rawseq.Tree | None:
