@@ -34,6 +34,7 @@ def _with_numbers(dataset: Dataset, numbers: list[int], reals: list[float], code
     if numbers:
         block.add_new(0x01, "UL", numbers)
         block.add_new(0x02, "SS", [n % 30000 - 15000 for n in numbers])
+        block.add_new(0x04, "US", [n % 65536 for n in numbers])
     if reals:
         block.add_new(0x03, "FD", reals)
     if codes:
@@ -180,3 +181,42 @@ def test_a_number_decoded_after_the_index_is_made_is_still_found() -> None:
     assert number.is_raw and number.element.value == [123456, 7]  # decoded (read), not changed
     assert index.select(ValuesTest(["345"], True), entries, []) == [number]
     assert index.select(ValuesTest(["8"], True), entries, []) == []
+
+
+def test_a_number_is_found_in_every_vr_whose_numbers_can_be_that_long() -> None:
+    dataset = Dataset()
+    block = dataset.private_block(0x0041, "DEIDC INDEX TEST", create=True)
+    block.add_new(0x01, "US", [65535, 7])
+    block.add_new(0x02, "SS", -32768)
+    block.add_new(0x03, "UL", 4294967295)
+    block.add_new(0x04, "SL", -2147483648)
+    block.add_new(0x05, "FD", 1234567.25)
+    block.add_new(0x06, "SV", -9223372036854775808)
+    block.add_new(0x07, "UV", 18446744073709551615)
+    dataset = _raw(dataset, True)
+    entries = list(walk(dataset))
+    index = TextIndex(entries)
+    by_vr = {e.vr: e for e in entries if e.vr in listmatch.NUMBER_FORMATS}
+    for needle, vrs in [("65535", {"US"}), ("-32768", {"SS"}), ("4294967295", {"UL"}), ("-2147483648", {"SL"}),
+                        ("1234567", {"FD"}), ("-9223372036854775808", {"SV"}), ("18446744073709551615", {"UV"}),
+                        ("5", {"US", "UL", "FD", "SV", "UV"}), ("68", {"SS", "SV"})]:
+        test = ValuesTest([needle], True)
+        found = index.select(test, entries, [])
+        assert found == _one_by_one(test, entries)
+        assert found == [by_vr[vr] for vr in by_vr if vr in vrs], needle
+
+
+def test_elements_the_index_cannot_hold_are_tested_one_by_one() -> None:
+    dataset = Dataset()
+    block = dataset.private_block(0x0041, "DEIDC INDEX TEST", create=True)
+    block.add_new(0x01, "LO", ["a\x01b", "c"])  # several values with a control character: repr escapes it
+    block.add_new(0x02, "OB", b"x" * 5000 + b"secret")  # bytes too long to be copied into the index
+    block.add_new(0x03, "AT", 0x00100010)  # neither text, nor bytes, nor numbers
+    dataset = _raw(dataset, True)
+    entries = list(walk(dataset))
+    index = TextIndex(entries)
+    for needle, tag in [("x01", 0x00411001), ("secret", 0x00411002), ("0010,0010", 0x00411003)]:
+        test = ValuesTest([needle], True)
+        found = index.select(test, entries, [])
+        assert found == _one_by_one(test, entries)
+        assert [e.tag for e in found or []] == [tag], needle

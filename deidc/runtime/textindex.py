@@ -30,14 +30,8 @@ from deidc.runtime.workset import Slot
 
 #: bytes values longer than this are tested one by one (their text, ``repr``, is not copied into the index)
 MAX_BYTES_INDEXED: Final = 4096
-
-
-def _undecoded(found: Slot) -> tuple[str, RawDataElement | None]:
-    """Return an element's VR, and the element as read from the file if it is still undecoded (else None)."""
-    if isinstance(found, Entry):
-        return found.vr, found.raw
-    stored = found[1]  # a record: its element as stored, and its identity
-    return found[2].vr, stored if isinstance(stored, RawDataElement) else None
+#: the longest text of one number of an integer VR (a float's text has no such bound)
+_LONGEST: Final = {"US": 5, "SS": 6, "UL": 10, "SL": 11, "UV": 20, "SV": 20}
 
 
 class _Joined:
@@ -115,61 +109,79 @@ class TextIndex:
         self.rest: list[int] = []  #: the elements tested one by one (those that may match otherwise)
         #: indexed elements of several ASCII text values: tested one by one when a list has no ``raw_several``
         self.several: list[int] = []
-        #: undecoded binary numbers: indexed when a list value could be found in a number's text
-        self.numbers: list[int] = []
-        self._numbers: tuple[_Joined, list[int]] | None = None
+        #: undecoded binary numbers, by VR: indexed when a list value could be found in a number's text
+        self.numbers: dict[str, list[int]] = {}
+        self._numbers: dict[str, tuple[_Joined, list[int]]] = {}
         #: the entry at a position
         self.entry: Callable[[int], Entry] = entry or slots.__getitem__  # type: ignore[assignment]
+        parts, starts, owners, size = texts.parts, texts.starts, texts.owners, 0  # (_Joined.add, inlined)
+        rest, several, numbers = self.rest, self.several, self.numbers
         for slot, found in enumerate(slots):
-            vr, raw = _undecoded(found)
+            if isinstance(found, Entry):  # its VR, and its element as read if still undecoded (else None)
+                vr, raw = found.vr, found.raw
+            else:
+                stored, vr = found[1], found[2].vr
+                raw = stored if isinstance(stored, RawDataElement) else None
             if vr == "SQ":
                 continue  # a sequence never matches
             if raw is not None:
-                value = raw.value
-                if not value:
+                text = raw.value
+                if not text:
                     continue  # an empty raw value never matches
                 if vr in TEXT_VRS:
-                    if value.isascii():
-                        if b"\\" not in value:
-                            texts.add(slot, value)
+                    if not text.isascii():
+                        rest.append(slot)
+                        continue
+                    if b"\\" in text:
+                        if not several_plain(text):
+                            rest.append(slot)
                             continue
-                        if several_plain(value):
-                            self.several.append(slot)  # searched as one value if the list's several_raw allows
-                            texts.add(slot, value)
-                            continue
+                        several.append(slot)  # searched as one value if the list's several_raw allows
                 elif vr in NUMBER_FORMATS:
-                    self.numbers.append(slot)  # indexed (or tested) only for a list that could match a number
+                    numbers.setdefault(vr, []).append(slot)  # indexed (or tested) only for a list that could match
                     continue
-                elif vr in BYTES_VRS and len(value) <= MAX_BYTES_INDEXED:
-                    texts.add(slot, str(value).encode("ascii"))  # its repr: ASCII
+                elif vr in BYTES_VRS and len(text) <= MAX_BYTES_INDEXED:
+                    text = str(text).encode("ascii")  # its repr: ASCII
+                else:
+                    rest.append(slot)
                     continue
             elif isinstance(found, Entry):  # decoded: its text, as ValuesTest tests a decoded value
                 element = found.element
-                text = element.value
-                if text is None or element.VR == "SQ":
+                value = element.value
+                if value is None or element.VR == "SQ":
                     continue  # never matches
-                if isinstance(text, (str, PersonName)):
-                    text = str(text)
-                    if text.isascii():
-                        if text:
-                            texts.add(slot, text.encode("ascii"))
-                        continue
-            self.rest.append(slot)
+                decoded = str(value) if isinstance(value, (str, PersonName)) else None
+                if decoded is None or not decoded.isascii():
+                    rest.append(slot)
+                    continue
+                if not decoded:
+                    continue
+                text = decoded.encode("ascii")
+            else:
+                rest.append(slot)
+                continue
+            starts.append(size)
+            owners.append(slot)
+            parts.append(text)
+            size += len(text) + 1
+        texts.size = size
         texts.join()
         self.texts = texts  #: the indexed texts
         self.size = len(slots)  #: elements at this position and later were made after the index
 
-    def _number_texts(self, slots: Sequence[Slot]) -> tuple[_Joined, list[int]]:
-        """Return the raw numbers' texts (each number's ``str``, joined) and the numbers to test one by one.
+    def _number_texts(self, vr: str, slots: Sequence[Slot]) -> tuple[_Joined, list[int]]:
+        """Return the raw numbers' texts of one VR (each number's ``str``, joined) and its numbers to test one by one.
 
         Made once, the first time a list needs it, from the elements as they are then (one
         changed since is tested one by one all the same).
         """
-        if self._numbers is None:
+        made = self._numbers.get(vr)
+        if made is None:
             joined, alone = _Joined(), []
-            for slot in self.numbers:
-                vr, raw = _undecoded(slots[slot])
-                numbers = unpacked(vr, raw) if raw is not None else None
+            for slot in self.numbers[vr]:
+                found = slots[slot]
+                raw = found.raw if isinstance(found, Entry) else found[1]
+                numbers = unpacked(vr, raw) if isinstance(raw, RawDataElement) else None
                 if numbers is None:
                     alone.append(slot)  # decoded since, or not numbers pydicom unpacks: tested one by one
                     continue
@@ -177,8 +189,8 @@ class TextIndex:
                 # no needle spans two
                 joined.add(slot, "\x00".join(map(str, numbers)).encode("ascii"))
             joined.join()
-            self._numbers = (joined, alone)
-        return self._numbers
+            made = self._numbers[vr] = (joined, alone)
+        return made
 
     def select(self, test: ValuesTest, slots: Sequence[Slot], changed: Iterable[Entry]) -> list[Entry] | None:
         """Return the live entries the list selects, in working-set order (None: test one by one instead).
@@ -194,10 +206,14 @@ class TextIndex:
         chosen.update(self.rest)
         if not test.several_raw:  # several values are not searched on their bytes for this list
             chosen.update(self.several)
-        if self.numbers and any(not needle.translate(None, NUMBER_TEXT) for needle in needles):
-            numbers, alone = self._number_texts(slots)  # e.g. "12": numbers may match
-            numbers.hits(needles, chosen)
-            chosen.update(alone)
+        numeric = [needle for needle in needles if not needle.translate(None, NUMBER_TEXT)] if self.numbers else None
+        if numeric:  # e.g. "12": numbers may match, in the VRs whose numbers' texts may be that long
+            shortest = min(map(len, numeric))
+            for vr in self.numbers:
+                if shortest <= _LONGEST.get(vr, shortest):
+                    numbers, alone = self._number_texts(vr, slots)
+                    numbers.hits(numeric, chosen)
+                    chosen.update(alone)
         chosen.update(entry.slot for entry in changed)
         chosen.update(range(self.size, len(slots)))
         found: list[Entry] = []
