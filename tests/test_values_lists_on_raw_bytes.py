@@ -170,6 +170,27 @@ def test_decoded_text_is_searched_as_the_lists_regex_searches_it(values: list[st
     assert test._in_text(text) is (test.regex.search(text) is not None), (values, text)
 
 
+#: Latin-1 letters of both cases (and the ones without the other case: ß, ÿ, µ), and characters
+#: beyond Latin-1 that ``re`` matches with some of them case-insensitively (ſ, K, Å, ı, İ, μ, Μ, Ÿ)
+_LATIN_AND_BEYOND = "aAsSkKiIzZ éÉåÅüÜßÿµ×÷\xa0^'" + "\u017f\u212a\u212b\u0131\u0130\u03bc\u039c\u0178"
+
+
+@settings(max_examples=400, deadline=None)
+@given(values=st.lists(st.text(alphabet=_LATIN_AND_BEYOND, max_size=3), min_size=1, max_size=3),
+       text=st.text(alphabet=_LATIN_AND_BEYOND, max_size=10), ascii_text=st.booleans())
+def test_any_text_is_searched_as_the_lists_regex_searches_it(values: list[str], text: str, ascii_text: bool) -> None:
+    """The needles, the lower-cased Latin-1 values or the regex: the same answer as the regex."""
+    test = ValuesTest(values, ascii_text)
+    assert test._in_text(text) is (test.regex.search(text) is not None), (values, text)
+
+
+def test_latin_1_text_is_searched_without_compiling_the_lists_regex() -> None:
+    test = ValuesTest(["Müller^Sofia", "Ñú"], True)
+    assert test._in_text("Dr. MÜLLER^SOFIA, ñÚ") and not test._in_text("Dr. Muller")
+    assert test._regex is None  # no regex compiled: each file's lists differ
+    assert ValuesTest(["\u03bc"], True)._in_text("\xb5") is True  # beyond Latin-1: the regex (micro sign ~ mu)
+
+
 @pytest.mark.parametrize("vr", ["US", "UL", "FD"])
 def test_a_number_element_of_a_length_pydicom_cannot_unpack_is_decoded_to_be_tested(vr: str) -> None:
     value = b"\x01\x02\x03"  # 3 bytes: no whole number of any of these VRs

@@ -117,6 +117,18 @@ def unpacked(vr: str, raw: RawDataElement) -> tuple[int | float, ...] | None:
     return struct.unpack(f"{order}{len(value) // _SIZES[vr]}{code}", value)  # type: ignore[no-any-return]
 
 
+def _is_latin(text: str) -> bool:
+    """Return whether every character of a text is in Latin-1 (U+0000 to U+00FF)."""
+    return not text or max(text) <= "\xff"
+
+
+def _latin_lowered(values: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Return a list's non-empty values lower-cased, if each is Latin-1 text (else None)."""
+    if not all(_is_latin(v) for v in values):
+        return None
+    return tuple(v.lower() for v in values if v)
+
+
 def _can_match_ascii(value: str) -> bool:
     """Return whether a value could be found, case-insensitively, in ASCII text."""
     return all(ch.isascii() or ch in _FOLDS_TO_ASCII for ch in value)
@@ -143,7 +155,7 @@ class ValuesTest:
     usually differ from the last file's, and most elements are rejected on their bytes.
     """
 
-    __slots__ = ("all_needles", "codec", "needles", "several_ok", "several_raw", "strings", "_regex")
+    __slots__ = ("all_needles", "codec", "latin", "needles", "several_ok", "several_raw", "strings", "_regex")
 
     def __init__(self, values: Sequence[object], ascii_text: bool, codec: str | None = None) -> None:
         """Prepare the list's values.
@@ -163,6 +175,8 @@ class ValuesTest:
         self.codec = codec if ascii_text else None  #: decodes non-ASCII raw text as pydicom does
         #: no value can straddle two values in pydicom's text of several
         self.several_ok = not any(v and _UNSAFE_IN_SEVERAL.search(v) for v in self.strings)
+        #: the values lower-cased, when every one is Latin-1 text (see :meth:`_in_text`; None: not all are)
+        self.latin = _latin_lowered(self.strings)
         self._regex: re.Pattern[str] | None = None
 
     @property
@@ -183,11 +197,18 @@ class ValuesTest:
         the same without compiling the file's regex; so is other text, when every value is a
         needle and the text holds none of the four characters an ASCII letter matches
         case-insensitively besides itself (:data:`_FOLDS_TO_ASCII`), in its UTF-8 bytes (where
-        an ASCII needle can only match ASCII bytes).
+        an ASCII needle can only match ASCII bytes). Latin-1 text, when every value is Latin-1
+        too, is lower-cased and searched for the lower-cased values: within Latin-1, two
+        characters match case-insensitively exactly when their lower cases are equal (each
+        character's lower case is one Latin-1 character, and the characters ``re`` also
+        matches, such as the micro sign's Greek mu, are outside Latin-1).
         """
         if self.needles is not None and (text.isascii() or (
                 self.all_needles and _FOLDS_TO_ASCII.isdisjoint(text))):
             return self._found(text.encode("utf-8", "surrogatepass"))
+        if self.latin is not None and _is_latin(text):
+            lowered = text.lower()
+            return any(value in lowered for value in self.latin)
         return self.regex.search(text) is not None
 
     def matches(self, entry: Entry) -> bool:

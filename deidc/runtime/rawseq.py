@@ -348,10 +348,11 @@ def rebuild(items: list[LazyItem], value: bytes, little: bool,
 
 def _rebuild_item(item: LazyItem, value: bytes, little: bool, encodings: str | list[str] | None) -> bytes | None:
     edits = item.edits or {}
-    if any(tag not in {number for number, _ in item.members} for tag in edits):
+    members = item.members  # in tag order (read_items sorts them), the order pydicom writes them in
+    if edits and not {number for number, _ in members}.issuperset(edits):
         return None
     parts: list[bytes] = []
-    for tag, raw in sorted(item.members, key=_first):  # pydicom writes in tag order
+    for tag, raw in members:
         if tag & 0xFFFF == 0 and tag >> 16 > 6:
             continue  # nor does it write retired group lengths
         start = raw.value_tell - (12 if raw.VR in LONG_LENGTH_VRS else 8)
