@@ -41,7 +41,14 @@ def reuse_raw_elements(notes: Sequence[Noted], working: WorkingSet, initial: int
     ``notes``: the run's changes; ``initial``: the elements of ``working`` the walk found
     (those after were made by ADD).
     """
-    changed: set[tuple[int, ...]] = set()
+    # the entries that may be put back: decoded (not by themselves, out of a dataset), from a raw element
+    candidates = [entry for entry in working.slots[:initial] if isinstance(entry, Entry) and entry.source is not None
+                  and not entry.is_raw and not entry.detached and entry.alive]
+    if not candidates:
+        return
+    wanted = {entry.address for entry in candidates}
+    depths = sorted({len(address) for address in wanted})
+    changed: set[tuple[int, ...]] = set()  # the candidates' addresses where something changed, or inside
     for noted in notes:
         target = noted[0]
         if isinstance(target, Entry):
@@ -52,20 +59,20 @@ def reuse_raw_elements(notes: Sequence[Noted], working: WorkingSet, initial: int
             continue  # a record removed at the top level: no entry holds it, nor a sequence above it
         if address and address[-1] == _CHARSET:
             return  # raw text must be decoded with the character set it was read with
-        for end in range(1, len(address) + 1, 2):  # the element and every sequence above it
-            changed.add(address[:end])
+        for depth in depths:  # the element and every sequence above it, where a candidate is
+            if depth > len(address):
+                break
+            if address[:depth] in wanted:
+                changed.add(address[:depth])
     restored: set[int] = set()
-    for entry in working.slots[:initial]:
-        if not isinstance(entry, Entry):
-            continue  # a record: never read
-        source = entry.source
-        if source is None or entry.is_raw or entry.detached or not entry.alive or entry.address in changed:
+    for entry in candidates:
+        if entry.address in changed:
             continue
         if entry.up is not None and (id(entry.up) in restored or not entry.up.alive or entry.up.cleared):
             continue
         if entry.parent.get_item(entry.tag) is not entry.element:
             continue  # replaced by something the run did not record: leave it
-        entry.parent[entry.tag] = source
+        entry.parent[entry.tag] = entry.source
         if entry.vr == "SQ":
             restored.add(id(entry))
 
