@@ -170,13 +170,21 @@ class _Run:
         terms = charset_terms(active) if index.dynamic else None  # the character sets, for values: lists
         self.ascii_text = terms is not None and ascii_safe(active, terms)
         self.codec = text_codec(active, terms) if terms is not None and self.ascii_text else None
-        for slot, found in enumerate(working.slots):
+        buckets, decide = self.buckets, matcher.decide
+        for slot, found in enumerate(working.slots):  # (_file and _bucket, inlined: once per element)
             if isinstance(found, Entry):
-                self._file(found, -1)
+                decided = found.decided  # (the matcher's decision, without the call when the entry holds it)
+                steps = (decided[1] if decided is not None and decided[0] is index  # type: ignore[attr-defined]
+                         else decide(index, found)).steps
+                for position in steps:
+                    bucket = buckets.get(position)
+                    (self._bucket(position) if bucket is None else bucket).append(found)
                 continue
             decided = found[2].decided  # a record: one that plain REMOVEs select goes in the first one's bucket
             if decided is not None and decided[1].steps:  # type: ignore[attr-defined]
-                self._bucket(min(decided[1].steps)).append(slot)  # type: ignore[attr-defined]
+                position = decided[1].steps[0]  # type: ignore[attr-defined]  # (the steps are in order)
+                bucket = buckets.get(position)
+                (self._bucket(position) if bucket is None else bucket).append(slot)
 
     def positions(self) -> Iterator[int]:
         """Yield, in order, the positions of the steps that may act (ADD may schedule later steps)."""

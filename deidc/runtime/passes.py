@@ -66,13 +66,14 @@ def reuse_raw_elements(notes: Sequence[Noted], working: WorkingSet, initial: int
                 changed.add(address[:depth])
     restored: set[int] = set()
     for entry in candidates:
-        if entry.address in changed:
+        source = entry.source
+        if source is None or entry.address in changed:
             continue
         if entry.up is not None and (id(entry.up) in restored or not entry.up.alive or entry.up.cleared):
             continue
         if entry.parent.get_item(entry.tag) is not entry.element:
             continue  # replaced by something the run did not record: leave it
-        entry.parent[entry.tag] = entry.source
+        entry.parent[entry.tag] = source
         if entry.vr == "SQ":
             restored.add(id(entry))
 
