@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import io
+import struct
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from pydicom.data import get_testdata_file
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from samples import RECIPE_PATHS, VARIABLES
 
@@ -205,6 +207,26 @@ def _check_items(data: bytes) -> int:
             as_read = [item.get_item(tag, keep_deferred=True) for tag in _tags(item)]  # an empty value not decoded
             assert [element for _, element in members] == as_read
     return read
+
+
+def _item_bytes(*elements: tuple[int, bytes, bytes]) -> bytes:
+    """An item of defined length holding explicit VR little endian elements (tag, VR, value), in the order given."""
+    body = b"".join(struct.pack("<HH2sH", tag >> 16, tag & 0xFFFF, vr, len(value)) + value
+                    for tag, vr, value in elements)
+    return struct.pack("<HHL", 0xFFFE, 0xE000, len(body)) + body
+
+
+@pytest.mark.parametrize("order", [(0x00100020, 0x00100020), (0x00100020, 0x00100010, 0x00100020),
+                                   (0x00100030, 0x00100020, 0x00100030), (0x00100010, 0x00100020)])
+def test_an_item_with_a_repeated_tag_is_left_to_pydicom(order: tuple[int, ...]) -> None:
+    """pydicom keeps the last of a repeated tag: the reader leaves such an item to it; items without one it reads."""
+    value = _item_bytes(*[(tag, b"LO", f"V{number}".encode()) for number, tag in enumerate(order)])
+    raw = RawDataElement(BaseTag(0x00081115), "SQ", len(value), value, 0, False, True)
+    items = rawseq.read_items(raw)
+    if len(set(order)) < len(order):
+        assert items is None
+    else:
+        assert items is not None and [tag for tag, _ in items[0].members] == sorted(order)
 
 
 def test_the_reader_reads_the_sequences_of_real_files() -> None:

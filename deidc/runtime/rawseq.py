@@ -58,6 +58,17 @@ _LENGTH: Final = {True: struct.Struct("<L").unpack_from, False: struct.Struct(">
 _PLAIN: Final = bytes(range(0x20, 0x7F)) + b"\x00"
 
 Members = list[tuple[int, RawDataElement]]
+#: the tags met in sequences' items, as pydicom's ``BaseTag`` (made once each; see :func:`_tag`)
+_TAGS: dict[int, BaseTag] = {}
+
+
+def _tag(tag: int) -> BaseTag:
+    """Return a tag as a ``BaseTag``, kept for the next element of that tag (up to 65,536 tags)."""
+    if len(_TAGS) >= 65536:
+        _TAGS.clear()
+    made = _TAGS[tag] = BaseTag(tag)
+    return made
+
 #: makes a RawDataElement from all its fields (is_raw, is_buffered last), without the named tuple's own __new__
 new_raw: Final = tuple.__new__
 
@@ -95,7 +106,6 @@ def read_items(raw: RawDataElement) -> list[RawItem] | None:
             if stop > end:
                 return None
             members: Members = []
-            seen: set[int] = set()
             closed = False
             ordered, last = True, -1
             while position < stop:
@@ -106,8 +116,13 @@ def read_items(raw: RawDataElement) -> list[RawItem] | None:
                     closed = True
                     break
                 vr = VRS.get(code)
-                if vr is None or group == 0xFFFE or tag in seen:
+                if vr is None or group == 0xFFFE:
                     return None
+                if tag <= last:
+                    if tag == last:
+                        return None  # a repeated tag
+                    ordered = False
+                last = tag
                 position += 8
                 if vr in LONG_LENGTH_VRS:
                     (length,) = long_length(value, position)
@@ -119,16 +134,17 @@ def read_items(raw: RawDataElement) -> list[RawItem] | None:
                 if position > stop:
                     return None
                 data = value[tell:position] if length else empty_value_for_VR(vr, raw=True)
-                seen.add(tag)
-                if tag < last:
-                    ordered = False
-                last = tag
-                members.append((tag, new_raw(RawDataElement, (BaseTag(tag), vr, length, data, tell, False, little,
-                                                           True, False))))
+                key = _TAGS.get(tag)
+                if key is None:
+                    key = _tag(tag)
+                members.append((tag, new_raw(RawDataElement, (key, vr, length, data, tell, False, little, True,
+                                                               False))))
             if undefined and not closed:
                 return None
             if not ordered:
                 members.sort(key=_first)  # out of order in the file (pydicom's dataset sorts them too)
+                if any(one[0] == two[0] for one, two in zip(members, members[1:], strict=False)):
+                    return None  # a repeated tag
             items.append(RawItem(members, undefined))
     except struct.error:  # truncated
         return None
