@@ -58,15 +58,21 @@ _LENGTH: Final = {True: struct.Struct("<L").unpack_from, False: struct.Struct(">
 _PLAIN: Final = bytes(range(0x20, 0x7F)) + b"\x00"
 
 Members = list[tuple[int, RawDataElement]]
-#: the tags met in sequences' items, as pydicom's ``BaseTag`` (made once each; see :func:`_tag`)
-_TAGS: dict[int, BaseTag] = {}
+#: the tags met in files and sequences' items, as pydicom's ``BaseTag`` (made once each: see :func:`base_tag`)
+TAGS: dict[int, BaseTag] = {}
 
 
-def _tag(tag: int) -> BaseTag:
-    """Return a tag as a ``BaseTag``, kept for the next element of that tag (up to 65,536 tags)."""
-    if len(_TAGS) >= 65536:
-        _TAGS.clear()
-    made = _TAGS[tag] = BaseTag(tag)
+def base_tag(tag: int) -> BaseTag:
+    """Return a tag as a ``BaseTag``, made once and kept for the next element of that tag (up to 65,536 tags).
+
+    Callers look in :data:`TAGS` first (a dict look-up is cheaper than making one); a
+    ``BaseTag`` is an int and never changes, so elements may share it.
+    """
+    made = TAGS.get(tag)
+    if made is None:
+        if len(TAGS) >= 65536:
+            TAGS.clear()
+        made = TAGS[tag] = BaseTag(tag)
     return made
 
 #: makes a RawDataElement from all its fields (is_raw, is_buffered last), without the named tuple's own __new__
@@ -134,9 +140,7 @@ def read_items(raw: RawDataElement) -> list[RawItem] | None:
                 if position > stop:
                     return None
                 data = value[tell:position] if length else empty_value_for_VR(vr, raw=True)
-                key = _TAGS.get(tag)
-                if key is None:
-                    key = _tag(tag)
+                key = TAGS.get(tag) or base_tag(tag)
                 members.append((tag, new_raw(RawDataElement, (key, vr, length, data, tell, False, little, True,
                                                                False))))
             if undefined and not closed:

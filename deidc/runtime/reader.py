@@ -29,7 +29,7 @@ from pydicom.fileutil import read_undefined_length_value
 from pydicom.tag import BaseTag, SequenceDelimiterTag
 from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian
 
-from deidc.runtime.rawseq import ELEMENT, LONG_LENGTH_VRS, UNDEFINED_LENGTH, VRS, new_raw
+from deidc.runtime.rawseq import ELEMENT, LONG_LENGTH_VRS, TAGS, UNDEFINED_LENGTH, VRS, base_tag, new_raw
 
 _HEAD: Final = ELEMENT[True]
 _LONG: Final = struct.Struct("<L").unpack_from
@@ -92,7 +92,7 @@ def elements(data: bytes, start: int) -> dict[BaseTag, RawDataElement | DataElem
             (length,) = _LONG(data, position)
             position += 4
         tag = group << 16 | number
-        key = BaseTag(tag)
+        key = TAGS.get(tag) or base_tag(tag)
         if length == UNDEFINED_LENGTH and vr not in ("SQ", "UN") and tag != _SEQUENCE_END:
             # encapsulated pixel data, say: read to its delimiter by pydicom's own function
             stream = stream or io.BytesIO(data)
