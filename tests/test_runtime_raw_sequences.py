@@ -361,6 +361,21 @@ def test_text_in_an_unread_item_is_decoded_in_the_files_character_set(charset: s
     assert (again.ProcedureCodeSequence[0].CodeValue, again.ProcedureCodeSequence[0].CodeMeaning) == (text, text)
 
 
+def test_text_in_an_item_with_its_own_character_set_is_decoded_in_it() -> None:
+    """An item that declares its character set is read and edited through pydicom's datasets, which use it."""
+    dataset = Dataset()
+    dataset.SpecificCharacterSet = "ISO_IR 100"
+    item = _item(CodeMeaning="Gr\u00fc\u00dfe \u65e5\u672c", CodeValue="C-1")
+    item.SpecificCharacterSet = "ISO_IR 192"
+    dataset.ProcedureCodeSequence = Sequence([item])
+    dataset.file_meta = FileMetaDataset()
+    dataset.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    buffer = io.BytesIO()
+    pydicom.dcmwrite(buffer, dataset, implicit_vr=False, little_endian=True)
+    read = _read(buffer.getvalue())
+    entry = next(e for e in walk(read, defer=True) if e.names == ("ProcedureCodeSequence", "CodeMeaning"))
+    assert entry.element.value == "Gr\u00fc\u00dfe \u65e5\u672c" and not entry.detached
+
 def test_a_batch_run_leaves_no_reference_cycles_behind() -> None:
     plan = _plan(INLINE["deep"])
     gc.collect()

@@ -35,8 +35,9 @@ from pydicom.dataelem import DataElement, RawDataElement, empty_value_for_VR
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
-from pydicom.tag import BaseTag
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32, STANDARD_VR
+
+from deidc.runtime.tags import TAGS, base_tag
 
 if TYPE_CHECKING:
     from deidc.runtime.walk import Entry
@@ -58,23 +59,6 @@ _LENGTH: Final = {True: struct.Struct("<L").unpack_from, False: struct.Struct(">
 _PLAIN: Final = bytes(range(0x20, 0x7F)) + b"\x00"
 
 Members = list[tuple[int, RawDataElement]]
-#: the tags met in files and sequences' items, as pydicom's ``BaseTag`` (made once each: see :func:`base_tag`)
-TAGS: dict[int, BaseTag] = {}
-
-
-def base_tag(tag: int) -> BaseTag:
-    """Return a tag as a ``BaseTag``, made once and kept for the next element of that tag (up to 65,536 tags).
-
-    Callers look in :data:`TAGS` first (a dict look-up is cheaper than making one); a
-    ``BaseTag`` is an int and never changes, so elements may share it.
-    """
-    made = TAGS.get(tag)
-    if made is None:
-        if len(TAGS) >= 65536:
-            TAGS.clear()
-        made = TAGS[tag] = BaseTag(tag)
-    return made
-
 #: makes a RawDataElement from all its fields (is_raw, is_buffered last), without the named tuple's own __new__
 new_raw: Final = tuple.__new__
 

@@ -29,7 +29,8 @@ from pydicom.fileutil import read_undefined_length_value
 from pydicom.tag import BaseTag, SequenceDelimiterTag
 from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian
 
-from deidc.runtime.rawseq import ELEMENT, LONG_LENGTH_VRS, TAGS, UNDEFINED_LENGTH, VRS, base_tag, new_raw
+from deidc.runtime.rawseq import ELEMENT, LONG_LENGTH_VRS, UNDEFINED_LENGTH, VRS, new_raw
+from deidc.runtime.tags import TAGS, base_tag
 
 _HEAD: Final = ELEMENT[True]
 _LONG: Final = struct.Struct("<L").unpack_from

@@ -175,6 +175,14 @@ class WorkingSet:
         self._all = None
 
 
+def _declares_charset(members: rawseq.Members) -> bool:
+    """Return whether an item's elements (in tag order) hold a Specific Character Set."""
+    for tag, _ in members:  # it comes before nearly every other tag: look until a later one
+        if tag >= _CHARSET:
+            return tag == _CHARSET
+    return False
+
+
 def build(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = False,
           trees: list[rawseq.Tree] | None = None, root: Context | None = None,
           decide: Decide | None = None) -> WorkingSet:
@@ -262,7 +270,7 @@ def build(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = F
                         container.link(number, lazy_items)  # type: ignore[union-attr]
                     else:
                         tree.items = lazy_items
-                    if any(tag == _CHARSET for item in items for tag, _ in item.members):
+                    if any(_declares_charset(item.members) for item in items):
                         tree.plain = False  # new values would need the item's own character set
                 for index, item_of in enumerate(lazy_items):
                     queue.append((item_of, (*address, index), inner, False, entry))
