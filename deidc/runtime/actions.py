@@ -145,11 +145,10 @@ def set_value(entry: Entry, edit: SetValue, encodings: Charset | None = None) ->
     for it (:func:`encoded`), read or not, so no element is made or converted for it.
     """
     if encodings is not None and entry.vr not in ("SQ", "UN"):  # read or not: the dataset is written and dropped
-        found = encoded(entry.vr, edit.value, encodings)
+        found = encoded_raw(entry.tag, entry.vr, edit.value, encodings)
         if found is not None:
-            data, value = found
-            return entry.put(new_raw(RawDataElement, (BaseTag(entry.tag), entry.vr, len(data), data, 0, False, True,
-                                                   True, False))), value
+            raw, value = found
+            return entry.put(raw), value
     if (entry.is_raw or entry.detached) and entry.vr not in ("SQ", "UN"):
         element = make_element(entry.tag, entry.vr, edit.value)
         return entry.put(element), element.value
@@ -182,6 +181,15 @@ _PLAIN_TEXT: Final = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", 
 #: new values as pydicom writes them, by (VR, value, character set): (the bytes, the value pydicom's element holds)
 _ENCODED: dict[tuple[str, object, Charset], tuple[bytes, object] | None] = {}
 _ENCODED_MAX: Final = 4096
+
+
+def encoded_raw(tag: int, vr: str, value: object, encodings: Charset) -> tuple[RawDataElement, object] | None:
+    """Return the raw element holding a new value as pydicom writes it, and the value it holds (see :func:`encoded`)."""
+    found = encoded(vr, value, encodings)
+    if found is None:
+        return None
+    data, held = found
+    return new_raw(RawDataElement, (BaseTag(tag), vr, len(data), data, 0, False, True, True, False)), held
 
 
 def encoded(vr: str, value: object, encodings: Charset) -> tuple[bytes, object] | None:

@@ -1,10 +1,11 @@
 """The runtime stage: ``Plan`` + pydicom ``Dataset`` + inputs → the changed dataset and a record.
 
-This is the only module that changes a dataset. Its model is deid's: header actions
-run in recipe order, each seeing the result of the ones before; KEEP (anywhere)
+This module runs a plan and carries out the edits (with :mod:`deidc.runtime.records`, which
+carries out steps on the elements a batch leaves records). Its model is deid's: header
+actions run in recipe order, each seeing the result of the ones before; KEEP (anywhere)
 hides elements from every action but ADD; REMOVE spares what a REPLACE or JITTER
-selects. Actions decide through pure functions (:mod:`deidc.runtime.actions`) and
-this module carries out their edits.
+selects. Actions decide through pure functions (:mod:`deidc.runtime.actions`) and the run
+carries out their edits.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from deidc.runtime.groups import extract_fields, extract_values, line_entries
 from deidc.runtime.listmatch import ascii_safe, charset_terms, text_codec, values_test
 from deidc.runtime.passes import hide_kept, reuse_raw_elements
 from deidc.runtime.rawseq import Tree
+from deidc.runtime.records import RecordSteps, slot_of
 from deidc.runtime.select import Matcher, PlanIndex
 from deidc.runtime.textindex import TextIndex
 from deidc.runtime.values import ValueProblem
-from deidc.runtime.walk import DEFAULT_SKIP, Entry, drop_from, private_creator
+from deidc.runtime.walk import DEFAULT_SKIP, Entry, private_creator
 from deidc.runtime.workset import WorkingSet, build
 
 
@@ -134,7 +136,7 @@ class _LazyField:
         return DicomField.from_entry(self.entry)
 
 
-class _Run:
+class _Run(RecordSteps):
     """The state of one plan's run on one dataset."""
 
     def __init__(self, index: PlanIndex, dataset: Dataset, lookup: MutableMapping[str, object], matcher: Matcher,
@@ -148,11 +150,12 @@ class _Run:
         self.changes: list[Noted] = []  #: what changed, in order (a ChangeLog's notes)
         self.deferred: dict[int, tuple[Entry, Step]] = {}
         self.written: set[int] = set()
-        #: the elements each identity-only step selects, in order: entries, and the positions of
-        #: records that only REMOVEs without a condition select, in the first one's bucket (it removes
-        #: them; see :meth:`_remove_all`)
+        #: the elements each identity-only step selects, in order: entries, and the positions of records
+        #: that only REMOVEs without a condition and BLANKs select, in the first one's bucket only (see
+        #: :mod:`deidc.runtime.records`)
         self.buckets: dict[int, list[Entry | int]] = {}
         self.pending: list[int] = sorted(index.dynamic | index.adds)
+        self.late: set[int] = set()  #: the steps whose buckets got elements after the run began
         self.scheduled: set[int] = set(self.pending)
         self.found: dict[str, list[Entry]] = {}  #: the entries each %fields list found
         self.origins: dict[int, tuple[str, str]] = {}  #: the action and ``path:line`` of each step, by id
@@ -193,22 +196,6 @@ class _Run:
             self.scheduled.discard(position)
             yield position
 
-    def _file(self, entry: Entry, after: int) -> None:
-        """Put an entry in the bucket of every identity-only step after position ``after`` that selects it."""
-        for position in self.matcher.decide(self.index, entry).steps:
-            if position > after:
-                self._bucket(position).append(entry)
-
-    def _bucket(self, position: int) -> list[Entry | int]:
-        """Return the bucket of an identity-only step (made, and the step scheduled, when first needed)."""
-        bucket = self.buckets.get(position)
-        if bucket is None:
-            bucket = self.buckets[position] = []
-            if position not in self.scheduled:
-                self.scheduled.add(position)
-                heapq.heappush(self.pending, position)
-        return bucket
-
     def step(self, position: int, step: Step) -> None:
         if step.action is ActionKind.KEEP:
             return
@@ -220,64 +207,16 @@ class _Run:
             candidates = self._select(step)
         else:
             candidates = self.buckets.pop(position, [])
+            if position in self.late:  # filed while the run went on: in working-set order, as the others
+                candidates.sort(key=slot_of)
         if step.action is ActionKind.REMOVE and step.value is None and not self.index.shield_dynamic:
             self._remove_all(step, candidates)
             return
-        for entry in candidates:  # (records are in the buckets of plain REMOVEs only)
-            if not entry.live:  # type: ignore[union-attr]
-                continue  # removed (or emptied) with its sequence by an earlier action
-            self._apply(step, entry, self._decide(step, entry))  # type: ignore[arg-type]
-
-    def _remove_all(self, step: Step, candidates: list[Entry] | list[Entry | int]) -> None:
-        """Carry out a REMOVE without a condition (``_apply`` for each, in one loop: most changes are these).
-
-        A record (its position in the bucket) that is still one is removed as a record: no
-        entry is made for it (unless its value is to be recorded).
-        """
-        index, decide, deferred, trees = self.index, self.matcher.decide, self.deferred, self.trees
-        said = self._said(step)
-        changed, changes, keep = self.changed, self.changes, self.record_values
-        working = self.working
-        slots, removed = working.slots, working.removed
-        #: per container (its place), while this step runs: whether it is still there (which does not change
-        #: during the step: a record is not a sequence, and a sequence comes before what is in it)
-        places: dict[int, bool] = {}
-        for candidate in candidates:
-            if candidate.__class__ is int:
-                found = slots[candidate]  # type: ignore[index]
-                if not isinstance(found, Entry):
-                    if keep:  # its value is recorded: as an entry
-                        found = working.entry(candidate)  # type: ignore[arg-type]
-                    else:  # removed as a record (no entry is made)
-                        place = found[0]
-                        there = places.get(id(place))
-                        if there is None:
-                            up = place[3]
-                            there = places[id(place)] = up is None or up.live_container
-                        if not there or candidate in removed:
-                            continue  # removed with its sequence, or by an earlier step
-                        removed.add(candidate)  # type: ignore[arg-type]
-                        edited = drop_from(place[0], found[2].tag, found[1].tag)
-                        if edited is not None:
-                            trees[id(edited)] = edited
-                        changes.append((found, said, None, None))
-                        continue
-                entry = found
-            else:
-                entry = candidate  # type: ignore[assignment]
-            if not entry.live:
-                continue  # removed (or emptied) with its sequence by an earlier action
-            decided = entry.decided  # (the matcher's decision, without the call when the entry holds it)
-            decision = decided[1] if decided is not None and decided[0] is index else decide(index, entry)
-            if decision.shielded:  # type: ignore[attr-defined]
-                deferred.setdefault(id(entry), (entry, step))
-                continue
-            before = entry.element.value if keep else None
-            dropped = entry.drop()
-            if dropped is not None:
-                trees[id(dropped)] = dropped
-            changed.append(entry)
-            changes.append((entry, said, before, None))
+        for candidate in candidates:  # (records are in the buckets of plain REMOVEs and BLANKs only)
+            entry = candidate if isinstance(candidate, Entry) else self._blank_record(position, step, candidate)
+            if entry is None or not entry.live:
+                continue  # blanked as a record, or removed (or emptied) with its sequence by an earlier action
+            self._apply(step, entry, self._decide(step, entry))
 
     def _select(self, step: Step) -> list[Entry]:
         selector = step.selector
@@ -375,13 +314,6 @@ class _Run:
         self.added.append(entry)
         self._file(entry, position)
         self._record(entry, step, before, element.value)
-
-    def _said(self, step: Step) -> tuple[str, str]:
-        """Return the step's action and ``path:line`` (made once per run)."""
-        said = self.origins.get(id(step))
-        if said is None:
-            said = self.origins[id(step)] = (step.action.value, str(step.origin))
-        return said
 
     def _record(self, entry: Entry, step: Step, before: object, after: object) -> None:
         self.changed.append(entry)

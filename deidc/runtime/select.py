@@ -116,9 +116,13 @@ class PlanIndex:
         shield = [s.selector for s in plan.steps if s.action in (ActionKind.REPLACE, ActionKind.JITTER)]
         self.shield_static = tuple(k for k in shield if not is_dynamic(k))
         self.shield_dynamic = tuple(k for k in shield if isinstance(k, SelectAddress))
-        #: the identity-only REMOVEs without a condition (an element only these select may stay a record)
+        #: the identity-only REMOVEs without a condition
         self.plain_removals = frozenset(i for i in self.static if plan.steps[i].action is ActionKind.REMOVE
                                         and plan.steps[i].value is None)
+        #: those and the identity-only BLANKs: an element only these select may stay a record (the runtime
+        #: blanks and removes it as a record)
+        self.record_steps = self.plain_removals | frozenset(
+            i for i in self.static if plan.steps[i].action is ActionKind.BLANK)
         #: the lines of the %values lists, then of the %fields lists, numbered in that order
         groups: list[ValueList | FieldList] = [*plan.values, *plan.fields]
         self.lines = tuple(line for group in groups for line in group.steps)
@@ -179,14 +183,14 @@ class Matcher:
 
         ``sparse``: an element that no identity-only step, list line or KEEP selects may
         stay a record (else every element is an entry); so may one that only REMOVEs without a
-        condition select, when nothing (no REPLACE or JITTER) can spare it: the runtime
-        removes it as a record.
+        condition and BLANKs select (:attr:`PlanIndex.record_steps`), when nothing (no REPLACE
+        or JITTER) can spare it from a REMOVE: the runtime blanks and removes it as a record.
         """
         decision = self.decide(index, entry)
         if not sparse or decision.lines or decision.kept:
             return entry.decided, False
         return entry.decided, not decision.steps or (
-            not decision.shielded and not index.shield_dynamic and index.plain_removals.issuperset(decision.steps))
+            not decision.shielded and not index.shield_dynamic and index.record_steps.issuperset(decision.steps))
 
     def decide(self, index: PlanIndex, entry: Entry) -> Decision:
         """Return the identity-only decision of a plan for an entry (computed once per identity)."""

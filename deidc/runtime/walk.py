@@ -132,14 +132,11 @@ class Entry:
         container = self._container
         if isinstance(element, RawDataElement):
             self._element, self.raw, self.detached = None, element, False
-        else:
-            self.set_element(element)
+            return put_raw(container, self.tag, element)
+        self.set_element(element)
         if isinstance(container, LazyItem) and container.deferrable:
             return container.edit(self.tag, element)
-        if isinstance(element, RawDataElement):
-            self.parent._dict[element.tag] = element  # as dcmread stores it (no conversion of private ones)
-        else:
-            self.parent[self.tag] = element
+        self.parent[self.tag] = element
         return None
 
     def drop(self) -> rawseq.Tree | None:
@@ -201,6 +198,20 @@ def _plainly_decoded(dataset: Dataset, tag: int, raw: RawDataElement) -> bool:
     """
     return (raw.VR not in _IN_CONTEXT and raw.VR not in AMBIGUOUS_VR and not tag >> 16 & 1 and tag != _CHARSET
             and tag >> 16 != 0x7FE0 and isinstance(raw.value, bytes) and dataset._dict.get(raw.tag) is raw)
+
+
+def put_raw(container: Dataset | LazyItem, tag: int, element: RawDataElement) -> rawseq.Tree | None:
+    """Store a raw element (a new value already encoded) in a container, as pydicom's reader stores one.
+
+    In an item still read as bytes (when its edits may wait), the replacement is recorded
+    for :meth:`~deidc.runtime.rawseq.Tree.write` and its tree is returned (else None).
+    """
+    if isinstance(container, LazyItem):
+        if container.deferrable:
+            return container.edit(tag, element)
+        container = container.resolve()
+    container._dict[element.tag] = element  # (no conversion, of private elements either)
+    return None
 
 
 def drop_from(container: Dataset | LazyItem, tag: int, key: BaseTag | None = None) -> rawseq.Tree | None:

@@ -8,8 +8,9 @@ each identity is looked up once per batch in a :class:`Context` (one per keyword
 identities met in the containers at that path), and an element that no identity-only
 step, list line or KEEP selects, and that is neither a sequence nor a Specific Character
 Set, stays a plain tuple (a *record*, see :data:`Record`) in the working set. So does one
-that only REMOVEs without a condition select, which nothing spares: the runtime removes
-it as a record (:attr:`WorkingSet.removed`). (Only an element whose VR is in the file stays a
+that only REMOVEs without a condition and BLANKs select, which nothing spares from the
+REMOVEs: the runtime blanks and removes it as a record (:mod:`deidc.runtime.records`;
+:attr:`WorkingSet.removed`). (Only an element whose VR is in the file stays a
 record: one whose VR must be looked up, in an implicit VR file, is an entry each time, as
 its VR may differ.) A record becomes an ``Entry`` when something needs it: a ``values:``
 list that finds it, a step that selects by value or address, an ADD of the same tag, or
@@ -56,8 +57,8 @@ class Node:
         self.vr = vr  #: the VR
         self.creator = creator  #: the private creator, if private
         self.decided = decided  #: the runtime's (index, decision), as ``Entry.decided``
-        #: no identity-only step (but REMOVEs without a condition, which nothing spares), line or KEEP
-        #: selects it: it may stay a record
+        #: no identity-only step (but REMOVEs without a condition and BLANKs, when nothing spares it from
+        #: the REMOVEs), line or KEEP selects it: it may stay a record
         self.idle = idle
         self.child: Context | None = None  #: the context of its items, if it is a sequence
 
