@@ -97,9 +97,11 @@ def execute(
     index = matcher.index(plan)
     trees: list[Tree] = []
     sparse = reuse_raw if sparse is None else sparse
+    hide = not index.keep_dynamic  # KEEP by identity only: left out by the walk (else after it)
     working = build(dataset, frozenset() if disable_skip else skip, reuse_raw and not index.calls_functions, trees,
-                    matcher.context(index, sparse), functools.partial(matcher.classify, index, sparse))
-    hide_kept(index, working, matcher)
+                    matcher.context(index, sparse), functools.partial(matcher.classify, index, sparse), hide)
+    if not hide:
+        hide_kept(index, working, matcher)
     groups: dict[str, object] = {}
     selected = line_entries(index, working, matcher)
     start = 0

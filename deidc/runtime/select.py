@@ -178,8 +178,8 @@ class Matcher:
             found = self._contexts[key] = (index, Context())
         return found[1]
 
-    def classify(self, index: PlanIndex, sparse: bool, entry: Entry) -> tuple[tuple[object, object] | None, bool]:
-        """Return a new identity's decision (as ``Entry.decided``) and whether its elements may stay records.
+    def classify(self, index: PlanIndex, sparse: bool, entry: Entry) -> tuple[tuple[object, object] | None, bool, bool]:
+        """Return a new identity's decision (as ``Entry.decided``), whether it may stay a record, whether it is kept.
 
         ``sparse``: an element that no identity-only step, list line or KEEP selects may
         stay a record (else every element is an entry); so may one that only REMOVEs without a
@@ -188,9 +188,9 @@ class Matcher:
         """
         decision = self.decide(index, entry)
         if not sparse or decision.lines or decision.kept:
-            return entry.decided, False
+            return entry.decided, False, decision.kept
         return entry.decided, not decision.steps or (
-            not decision.shielded and not index.shield_dynamic and index.record_steps.issuperset(decision.steps))
+            not decision.shielded and not index.shield_dynamic and index.record_steps.issuperset(decision.steps)), False
 
     def decide(self, index: PlanIndex, entry: Entry) -> Decision:
         """Return the identity-only decision of a plan for an entry (computed once per identity)."""

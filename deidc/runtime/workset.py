@@ -40,17 +40,18 @@ Place = tuple[Dataset | LazyItem, tuple[int, ...], bool, Entry | None]
 #: an element left a record: (its place, the element as stored in its container (raw or not), its identity)
 Record = tuple[Place, DataElement | RawDataElement, "Node"]
 Slot = Union[Entry, Record]  # noqa: UP007 - a runtime alias (the | form needs the class, not the string)
-#: decides an identity from its first entry: (what goes in ``Entry.decided``, whether the element may stay a record)
-Decide = Callable[[Entry], tuple[tuple[object, object] | None, bool]]
+#: decides an identity from its first entry: (what goes in ``Entry.decided``, whether the element may stay a record,
+#: whether a KEEP selects it)
+Decide = Callable[[Entry], tuple[tuple[object, object] | None, bool, bool]]
 
 
 class Node:
     """One element identity met at one keyword path, and what the plan decides for it."""
 
-    __slots__ = ("child", "creator", "decided", "idle", "names", "tag", "vr")
+    __slots__ = ("child", "creator", "decided", "idle", "kept", "names", "tag", "vr")
 
     def __init__(self, names: tuple[str, ...], tag: int, vr: str, creator: str | None,
-                 decided: tuple[object, object] | None, idle: bool) -> None:
+                 decided: tuple[object, object] | None, idle: bool, kept: bool = False) -> None:
         """Record the identity and its decision."""
         self.names = names  #: the keyword path
         self.tag = tag  #: the tag
@@ -60,6 +61,7 @@ class Node:
         #: no identity-only step (but REMOVEs without a condition and BLANKs, when nothing spares it from
         #: the REMOVEs), line or KEEP selects it: it may stay a record
         self.idle = idle
+        self.kept = kept  #: a KEEP selects it (by identity)
         self.child: Context | None = None  #: the context of its items, if it is a sequence
 
 
@@ -83,9 +85,9 @@ class Context:
 
     def learn(self, entry: Entry, decide: Decide | None) -> Node:
         """Decide a new identity from its first entry (``decide``: the plan's decision; None: it is an entry)."""
-        decided, idle = decide(entry) if decide is not None else (None, False)
+        decided, idle, kept = decide(entry) if decide is not None else (None, False, False)
         node = Node(entry.names, entry.tag, entry.vr, entry.creator, decided,
-                    idle and entry.vr != "SQ" and entry.tag != _CHARSET)
+                    idle and entry.vr != "SQ" and entry.tag != _CHARSET, kept)
         self.nodes[entry.tag] = self.others[(entry.tag, entry.vr, entry.creator)] = node
         return node
 
@@ -186,7 +188,7 @@ def _declares_charset(members: rawseq.Members) -> bool:
 
 def build(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = False,
           trees: list[rawseq.Tree] | None = None, root: Context | None = None,
-          decide: Decide | None = None) -> WorkingSet:
+          decide: Decide | None = None, hide: bool = False) -> WorkingSet:
     """Walk a dataset into its working set, leaving out skipped elements.
 
     Elements are not converted from their raw form unless they are sequences (to walk
@@ -196,9 +198,13 @@ def build(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = F
     without it every element is an entry. ``defer``: the items of sequences read from bytes may be
     edited and read without converting them (see :class:`~deidc.runtime.rawseq.Tree`);
     each tree that allows it is added to ``trees``, whose owner calls
-    :meth:`~deidc.runtime.rawseq.Tree.release` on it when done.
+    :meth:`~deidc.runtime.rawseq.Tree.release` on it when done. ``hide``: leave out what a
+    KEEP selects by identity (``decide`` says so), with what is inside it, and at any depth
+    the elements of a tag kept at the top level (what :meth:`WorkingSet.hide` leaves out).
     """
-    skipped = skip_tags(skip) if skip else frozenset()
+    skipped: frozenset[int] | set[int] = skip_tags(skip) if skip else frozenset()
+    if hide:
+        skipped = set(skipped)  # the tags kept at the top level join them (the top level is walked first)
     if root is None:
         root = Context()
     working = WorkingSet()
@@ -233,6 +239,10 @@ def build(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = F
             if node is not None and node.idle:  # the same VR: neither a sequence nor a VR to look up
                 slots.append((place, stored, node))
                 continue
+            if hide and node is not None and node.kept and node.vr == vr:  # kept (before its items are read)
+                if not prefix:
+                    skipped.add(number)  # type: ignore[union-attr]
+                continue
             element: DataElement | None = None
             raw: RawDataElement | None = None
             items: list[rawseq.RawItem] | None = None
@@ -253,6 +263,10 @@ def build(dataset: Dataset, skip: frozenset[str] = DEFAULT_SKIP, defer: bool = F
             entry = Entry(address, element, container, names, filemeta, creator, up, vr, raw)
             if node is None:
                 node = context.learn(entry, decide)
+            if hide and node.kept:  # (met for the first time, or its VR looked up)
+                if not prefix:
+                    skipped.add(number)  # type: ignore[union-attr]
+                continue
             entry.decided = node.decided
             entry.slot = len(slots)
             slots.append(entry)
