@@ -87,6 +87,23 @@ def test_the_fast_search_finds_what_searching_each_text_finds(chosen: list[tuple
         assert found is (selected is not (selector.kind is PatternKind.EXCEPT))
 
 
+#: words and near-words, so that patterns made of them often match texts made of them
+_PIECES = ["Name", "patient", "ID", "uid", "0010", "seq_1", "Study", "Date"]
+_NEAR = ["Study(ID|Date)", "Na.e", "I(D)", "(ID)", "ID|", "Name_?"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_KINDS, st.one_of(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=6).map("|".join),
+                                            st.sampled_from(_NEAR))), min_size=1, max_size=4),
+       st.lists(st.lists(st.sampled_from([*_PIECES, "x", "_", " ", "(", "é", "NAME", "studyid"]), max_size=5).map(
+           "".join), min_size=1, max_size=6))
+def test_patterns_of_words_find_what_searching_each_text_finds(chosen: list[tuple[PatternKind, str]],
+                                                                texts: list[str]) -> None:
+    """Patterns of words are searched with ``in`` (at a text's start, for startswith:): texts made of the words."""
+    selectors = [(n, SelectPattern(kind, pattern)) for n, (kind, pattern) in enumerate(chosen)]
+    assert search_patterns(texts, selectors) == _naive(texts, selectors)
+
+
 @pytest.mark.parametrize(("kind", "pattern", "texts", "expected"), [
     (PatternKind.CONTAINS, "Name[^x]*UID", ["patientname", "x uid"], False),  # would match across the joined texts
     (PatternKind.CONTAINS, "Name.*UID", ["patientname", "x uid"], False),

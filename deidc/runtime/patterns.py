@@ -129,9 +129,30 @@ def _lowered(kind: PatternKind, pattern: str) -> re.Pattern[str] | None:
     return re.compile(_anchored(kind, pattern.lower()), re.MULTILINE)
 
 
-#: a pattern selector ready to search: (its number, whether it is an except:, its lower-cased regex for
-#: lower-cased ASCII texts (see :func:`_lowered`), its regex for joined texts (see :func:`_joined`), the selector)
-_Compiled = tuple[int, bool, re.Pattern[str] | None, re.Pattern[str] | None, SelectPattern]
+#: the characters of a pattern made of words (see :func:`_words`), besides ``|``
+_WORD: Final = frozenset(string.ascii_letters + string.digits + "_")
+
+
+@functools.lru_cache(maxsize=1024)
+def _words(kind: PatternKind, pattern: str) -> tuple[str, ...] | None:
+    """Return a ``contains:``, ``except:`` or ``startswith:`` pattern of up to four words (``a|b``), lower-cased.
+
+    Such a pattern matches exactly its words: lower-cased ASCII texts joined by newlines
+    hold a match of :func:`_lowered`'s regex when they hold one of the words (for
+    ``startswith:``, at their start or after a newline), which ``in`` finds faster than
+    the regex engine. (``endswith:`` and longer alternations are as fast as regexes.)
+    """
+    words = pattern.lower().split("|")
+    if kind is PatternKind.ENDSWITH or len(words) > 4 or not _WORD.issuperset(pattern.replace("|", "")):
+        return None
+    return tuple(words)
+
+
+#: a pattern selector ready to search: (its number, whether it is an except:, its words (see :func:`_words`),
+#: whether they must start a text, its lower-cased regex for lower-cased ASCII texts (see :func:`_lowered`),
+#: its regex for joined texts (see :func:`_joined`), the selector)
+_Compiled = tuple[int, bool, tuple[str, ...] | None, bool, re.Pattern[str] | None, re.Pattern[str] | None,
+                  SelectPattern]
 _COMPILED: dict[int, tuple[Sequence[tuple[int, SelectPattern]], list[_Compiled]]] = {}
 
 
@@ -143,9 +164,14 @@ def _compiled(selectors: Sequence[tuple[int, SelectPattern]]) -> list[_Compiled]
             _COMPILED.clear()
         made: list[_Compiled] = []
         for number, selector in selectors:
-            caseless = _lowered(selector.kind, selector.pattern)
-            whole = _joined(selector.kind, selector.pattern) if caseless is None else None
-            made.append((number, selector.kind is PatternKind.EXCEPT, caseless, whole, selector))
+            kind = selector.kind
+            caseless = _lowered(kind, selector.pattern)
+            whole = _joined(kind, selector.pattern) if caseless is None else None
+            words = _words(kind, selector.pattern)
+            if words is not None and kind is PatternKind.STARTSWITH:
+                words = (*words, *(f"\n{word}" for word in words))  # (the first ones at the very start)
+            made.append((number, kind is PatternKind.EXCEPT, words, kind is PatternKind.STARTSWITH, caseless, whole,
+                         selector))
         found = _COMPILED[id(selectors)] = (selectors, made)
     return found[1]
 
@@ -159,8 +185,19 @@ def search_patterns(texts: Sequence[str], selectors: Sequence[tuple[int, SelectP
     joined = joined_texts(texts)
     lowered = joined.lower() if joined is not None and joined.isascii() else None
     found = []
-    for number, negated, caseless, whole, selector in _compiled(selectors):
-        if lowered is not None and caseless is not None:  # the fast way (see _lowered)
+    for number, negated, words, starting, caseless, whole, selector in _compiled(selectors):
+        if lowered is not None and words is not None:  # the fastest way (see _words)
+            hit = False
+            if starting:  # the words, then each after a newline
+                half = len(words) // 2
+                hit = lowered.startswith(words[:half])
+                words = words[half:]
+            if not hit:
+                for word in words:
+                    if word in lowered:
+                        hit = True
+                        break
+        elif lowered is not None and caseless is not None:  # the fast way (see _lowered)
             hit = caseless.search(lowered) is not None
         elif joined is not None and whole is not None and whole.search(joined) is None:
             hit = False  # a miss in the joined texts is final (see _joined)
