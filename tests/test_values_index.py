@@ -84,7 +84,7 @@ def test_the_index_selects_what_testing_each_element_selects(case: tuple[Dataset
     for position, entry in enumerate(entries):  # half the elements decoded (not changed), as a list's lines do
         if (position + sum(changes)) % 2:
             _ = entry.element.value
-    index = TextIndex(entries)
+    index = TextIndex(entries, codec=codec)
     changed: list[Entry] = []
     for round_, values in enumerate(lists):
         test = ValuesTest(values, True, codec)
@@ -220,3 +220,52 @@ def test_elements_the_index_cannot_hold_are_tested_one_by_one() -> None:
         found = index.select(test, entries, [])
         assert found == _one_by_one(test, entries)
         assert [e.tag for e in found or []] == [tag], needle
+
+
+#: Latin-1 letters (µ among them, which matches the Greek mu case-insensitively), Greek, CJK, the long s
+_CHARSET_TEXT = st.text(alphabet="abAB zÉéüÜßµÿ^'\\\u03b1\u0391\u03bc\u039c\u65e5\u017f", min_size=1, max_size=8)
+
+
+@st.composite
+def _non_ascii_cases(draw: st.DrawFn) -> tuple[Dataset, str, list[list[str]]]:
+    charset = draw(st.sampled_from(["ISO_IR 100", "ISO_IR 192", "ISO_IR 126"]))
+    dataset = Dataset()
+    dataset.SpecificCharacterSet = charset
+    texts = draw(st.lists(_CHARSET_TEXT, min_size=1, max_size=6))
+    for number, (text, vr) in enumerate(zip(texts, ["LO", "PN", "SH", "LT", "LO", "ST"], strict=False)):
+        dataset.add_new(0x00091010 + number, vr, text)
+    dataset.add_new(0x00090010, "LO", "DEIDC CHARSET TEST")
+    piece = st.sampled_from(texts).flatmap(lambda text: st.tuples(st.integers(0, len(text)), st.integers(1, 4)).map(
+        lambda t: text[t[0]:t[0] + t[1]]))
+    several = st.sampled_from(["', '", "['", "']", "é', '"])  # what pydicom's text of several values adds
+    lists = draw(st.lists(st.lists(st.one_of(piece, piece.map(str.upper), _CHARSET_TEXT, several), min_size=1,
+                                   max_size=3), min_size=1, max_size=3))
+    return dataset, charset, lists
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_non_ascii_cases())
+def test_non_ascii_text_is_found_through_the_index_as_testing_each_element_finds_it(
+        case: tuple[Dataset, str, list[list[str]]]) -> None:
+    dataset, _, lists = case
+    try:
+        dataset = _raw(dataset, True)
+    except (UnicodeError, ValueError):
+        return  # a text the character set cannot hold
+    entries = list(walk(dataset))
+    codec = text_codec(entries) if ascii_safe(entries) else None
+    index = TextIndex(entries, codec=codec)
+    for values in lists:
+        test = ValuesTest(values, True, codec)
+        selected = index.select(test, entries, [])
+        assert selected is None or selected == _one_by_one(test, entries), values
+
+
+def test_a_latin_value_found_in_greek_text_case_insensitively_is_found_through_the_index() -> None:
+    dataset = Dataset()
+    dataset.SpecificCharacterSet = "ISO_IR 192"
+    dataset.add_new(0x00091010, "LO", "Dr \u039c")  # capital mu, which the micro sign matches ignoring case
+    dataset.add_new(0x00090010, "LO", "DEIDC CHARSET TEST")
+    entries = list(walk(_raw(dataset, True)))
+    test = ValuesTest(["\u00b5"], True, "UTF8")
+    assert [e.tag for e in TextIndex(entries, codec="UTF8").select(test, entries, []) or []] == [0x00091010]

@@ -232,7 +232,7 @@ class _Run(RecordSteps):
             if test is None:
                 return []
             if self.text_index is None:
-                self.text_index = TextIndex(self.working.slots, self.working.entry)
+                self.text_index = TextIndex(self.working.slots, self.working.entry, self.codec)
             indexed = self.text_index.select(test, self.working.slots, self.changed)
             if indexed is not None:
                 return indexed

@@ -117,14 +117,14 @@ def unpacked(vr: str, raw: RawDataElement) -> tuple[int | float, ...] | None:
     return struct.unpack(f"{order}{len(value) // _SIZES[vr]}{code}", value)  # type: ignore[no-any-return]
 
 
-def _is_latin(text: str) -> bool:
+def is_latin(text: str) -> bool:
     """Return whether every character of a text is in Latin-1 (U+0000 to U+00FF)."""
     return not text or max(text) <= "\xff"
 
 
 def _latin_lowered(values: tuple[str, ...]) -> tuple[str, ...] | None:
     """Return a list's non-empty values lower-cased, if each is Latin-1 text (else None)."""
-    if not all(_is_latin(v) for v in values):
+    if not all(is_latin(v) for v in values):
         return None
     return tuple(v.lower() for v in values if v)
 
@@ -206,7 +206,7 @@ class ValuesTest:
         if self.needles is not None and (text.isascii() or (
                 self.all_needles and _FOLDS_TO_ASCII.isdisjoint(text))):
             return self._found(text.encode("utf-8", "surrogatepass"))
-        if self.latin is not None and _is_latin(text):
+        if self.latin is not None and is_latin(text):
             lowered = text.lower()
             return any(value in lowered for value in self.latin)
         return self.regex.search(text) is not None
@@ -269,5 +269,5 @@ def values_test(values: object, ascii_text: bool, codec: str | None = None) -> V
 
 
 __all__ = ["ASCII_SAFE_CHARSETS", "BYTES_VRS", "CHARSET_VRS", "NUMBER_FORMATS", "SIMPLE_CODECS", "TEXT_VRS",
-           "NUMBER_TEXT", "ValuesTest", "several_plain", "unpacked",
+           "NUMBER_TEXT", "ValuesTest", "is_latin", "several_plain", "unpacked",
            "ascii_safe", "charset_terms", "text_codec", "values_test"]

@@ -18,10 +18,12 @@ from pydicom.valuerep import PersonName
 
 from deidc.runtime.listmatch import (
     BYTES_VRS,
+    CHARSET_VRS,
     NUMBER_FORMATS,
     NUMBER_TEXT,
     TEXT_VRS,
     ValuesTest,
+    is_latin,
     several_plain,
     unpacked,
 )
@@ -69,6 +71,22 @@ class _Joined:
                 at = blob.find(needle, starts[index + 1]) if index + 1 < len(starts) else -1
 
 
+def _latin_text(value: bytes, vr: str, codec: str | None) -> bytes | None:
+    """Return a raw non-ASCII text's one value as a list's test searches it, when it is Latin-1 (else None).
+
+    That is, for a VR decoded with the dataset's one character set, no escape sequence and
+    one value: the bytes decoded with the codec (as :meth:`ValuesTest.raw_matches` decodes
+    them), lower-cased, as Latin-1 bytes.
+    """
+    if codec is None or vr not in CHARSET_VRS or b"\x1b" in value or b"\\" in value:
+        return None
+    try:
+        text = value.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return text.lower().encode("latin-1") if is_latin(text) else None
+
+
 class TextIndex:
     """One file's ASCII texts, joined, so that a list is searched in one pass.
 
@@ -80,6 +98,9 @@ class TextIndex:
     * each undecoded bytes element (OB, OW, ...) up to :data:`MAX_BYTES_INDEXED` bytes: pydicom's
       value is those bytes, whose text is their ``repr``;
     * each decoded element whose value is one text or person name, when that text is ASCII;
+    * each undecoded non-ASCII text of one value in the dataset's one character set, decoded,
+      when it is Latin-1 (in an index of its own, searched for a list's Latin-1 values
+      lower-cased, see :attr:`ValuesTest.latin`; a list with another value tests them one by one);
     * undecoded binary numbers, each number's text, joined in an index of their own made when a
       list first needs them: only a list value made of characters of a number's text (such as
       ``12`` or ``e5``) may be found there.
@@ -94,18 +115,21 @@ class TextIndex:
     first, and made an entry only when it matches or must be decoded.
     """
 
-    __slots__ = ("entry", "numbers", "rest", "several", "size", "texts", "_numbers")
+    __slots__ = ("entry", "latin", "numbers", "rest", "several", "size", "texts", "_numbers")
 
     #: joins the texts; no list value that can be searched on bytes contains it
     SEPARATOR: Final = b"\x00"
 
-    def __init__(self, slots: Sequence[Slot], entry: Callable[[int], Entry] | None = None) -> None:
+    def __init__(self, slots: Sequence[Slot], entry: Callable[[int], Entry] | None = None,
+                 codec: str | None = None) -> None:
         """Index the texts of a working set (and list its raw numbers).
 
         ``slots``: the working set's entries and records (:class:`~deidc.runtime.workset.WorkingSet`),
-        ``entry``: makes the entry at a position (None: every slot is an entry already).
+        ``entry``: makes the entry at a position (None: every slot is an entry already), ``codec``:
+        the dataset's one character set's codec, as the lists' tests have it (None: non-ASCII raw
+        text is tested one by one).
         """
-        texts = _Joined()
+        texts, latin = _Joined(), _Joined()
         self.rest: list[int] = []  #: the elements tested one by one (those that may match otherwise)
         #: indexed elements of several ASCII text values: tested one by one when a list has no ``raw_several``
         self.several: list[int] = []
@@ -130,7 +154,11 @@ class TextIndex:
                     continue  # an empty raw value never matches
                 if vr in TEXT_VRS:
                     if not text.isascii():
-                        rest.append(slot)
+                        lowered = _latin_text(text, vr, codec)
+                        if lowered is None:
+                            rest.append(slot)
+                        else:
+                            latin.add(slot, lowered)
                         continue
                     if b"\\" in text:
                         if not several_plain(text):
@@ -166,7 +194,10 @@ class TextIndex:
             size += len(text) + 1
         texts.size = size
         texts.join()
+        latin.join()
         self.texts = texts  #: the indexed texts
+        #: the indexed non-ASCII texts: one value each, decoded with the codec, Latin-1 (lower-cased, as Latin-1 bytes)
+        self.latin = latin
         self.size = len(slots)  #: elements at this position and later were made after the index
 
     def _number_texts(self, vr: str, slots: Sequence[Slot]) -> tuple[_Joined, list[int]]:
@@ -204,6 +235,12 @@ class TextIndex:
         chosen: set[int] = set()
         self.texts.hits(needles, chosen)
         chosen.update(self.rest)
+        if self.latin.owners:  # found by a list's lower-cased Latin-1 values, as its test finds them there
+            values = test.latin
+            if values is None or any("\x00" in value for value in values):
+                chosen.update(self.latin.owners)
+            else:
+                self.latin.hits([value.encode("latin-1") for value in values], chosen)
         if not test.several_raw:  # several values are not searched on their bytes for this list
             chosen.update(self.several)
         numeric = [needle for needle in needles if not needle.translate(None, NUMBER_TEXT)] if self.numbers else None
