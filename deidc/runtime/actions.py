@@ -192,6 +192,19 @@ def encoded_raw(tag: int, vr: str, value: object, encodings: Charset) -> tuple[R
     return new_raw(RawDataElement, (BaseTag(tag), vr, len(data), data, 0, False, True, True, False)), held
 
 
+def blank_raw(tag: int, vr: str, encodings: Charset) -> tuple[RawDataElement, object] | None:
+    """Return :func:`encoded_raw` of a blank (None), made once per tag, VR and character set (bounded)."""
+    key = (tag, vr, encodings)
+    if key not in _BLANKS:
+        if len(_BLANKS) >= 4096:
+            _BLANKS.clear()
+        _BLANKS[key] = encoded_raw(tag, vr, None, encodings)  # a raw element is a tuple: elements may share it
+    return _BLANKS[key]
+
+
+_BLANKS: dict[tuple[int, str, Charset], tuple[RawDataElement, object] | None] = {}
+
+
 def encoded(vr: str, value: object, encodings: Charset) -> tuple[bytes, object] | None:
     """Return the bytes of a new value as pydicom writes it (explicit VR little endian) and the value it holds.
 

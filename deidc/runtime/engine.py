@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import functools
 import heapq
-from collections.abc import Iterator, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 
 from pydicom.charset import default_encoding
 from pydicom.dataset import Dataset
@@ -46,13 +45,28 @@ class StepError(ValueError):
         super().__init__(f"{step.origin}: {step.origin.text!r} on {entry_uid}: {reason}")
 
 
-@dataclass
 class Execution:
     """What running a plan on one dataset produced (the dataset itself is changed in place)."""
 
-    entries: list[Entry]  #: the working set at the end, in order (live entries)
-    groups: dict[str, object]  #: the computed %values and %fields lists
-    changes: ChangeLog = field(default_factory=ChangeLog)  #: what changed, in order (a sequence of Change)
+    __slots__ = ("changes", "groups", "_entries")
+
+    def __init__(self, entries: list[Entry] | Callable[[], list[Entry]], groups: dict[str, object],
+                 changes: ChangeLog | None = None) -> None:
+        """Record the run's entries (or how to list them, when first asked), lists and changes."""
+        self._entries = entries
+        self.groups = groups  #: the computed %values and %fields lists
+        self.changes = ChangeLog() if changes is None else changes  #: what changed, in order (a sequence of Change)
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Return the working set at the end, in order (live entries), listed the first time it is asked for."""
+        if callable(self._entries):
+            self._entries = self._entries()
+        return self._entries
+
+    def __repr__(self) -> str:
+        """Return the lists and the number of changes."""
+        return f"Execution(groups={self.groups!r}, changes={len(self.changes)})"
 
 
 def execute(
@@ -122,8 +136,8 @@ def execute(
         reuse_raw_elements(run.changes, run.working, run.initial)
     for tree in trees:
         tree.release()
-    entries = working.made() if sparse else working.everything()
-    return Execution([e for e in entries if e.live], groups, ChangeLog(run.changes))
+    made = working.made if sparse else working.everything
+    return Execution(lambda: [e for e in made() if e.live], groups, ChangeLog(run.changes))
 
 
 class _LazyField:

@@ -11,6 +11,7 @@ put back in working-set order before its step runs.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 
 from deidc.plan import ActionKind, Step
@@ -79,7 +80,7 @@ class RecordSteps:
         if not isinstance(found, Entry):
             place, _, node = found
             made = None if (self.record_values or place[2] or step.action is not ActionKind.BLANK or node.vr == "UN"
-                            or self.encodings is None) else actions.encoded_raw(node.tag, node.vr, None, self.encodings)
+                            or self.encodings is None) else actions.blank_raw(node.tag, node.vr, self.encodings)
             if made is None:  # its value is recorded, or cannot be put in as bytes here: as an entry
                 found = working.entry(slot)
             else:
@@ -92,10 +93,11 @@ class RecordSteps:
                     self.trees[id(tree)] = tree
                 working.slots[slot] = (place, raw, node)
                 self.changes.append((found, self._said(step), None, after))
-                later = [p for p in node.decided[1].steps if p > position]  # type: ignore[index, union-attr]
-                if later:
-                    self._bucket(later[0]).append(slot)
-                    self.late.add(later[0])
+                steps = node.decided[1].steps  # type: ignore[index, union-attr]  # (in order)
+                after_this = bisect.bisect_right(steps, position)
+                if after_this < len(steps):  # the next step that selects it
+                    self._bucket(steps[after_this]).append(slot)
+                    self.late.add(steps[after_this])
                 return None
         self._file(found, position)
         return found

@@ -201,7 +201,7 @@ class TextIndex:
         self.size = len(slots)  #: elements at this position and later were made after the index
 
     def _number_texts(self, vr: str, slots: Sequence[Slot]) -> tuple[_Joined, list[int]]:
-        """Return the raw numbers' texts of one VR (each number's ``str``, joined) and its numbers to test one by one.
+        """Return the raw numbers' texts of one VR (each element's numbers as a tuple's text) and those to test alone.
 
         Made once, the first time a list needs it, from the elements as they are then (one
         changed since is tested one by one all the same).
@@ -216,9 +216,9 @@ class TextIndex:
                 if numbers is None:
                     alone.append(slot)  # decoded since, or not numbers pydicom unpacks: tested one by one
                     continue
-                # pydicom gives several numbers as a plain list, each tested alone: joined by the separator,
-                # no needle spans two
-                joined.add(slot, "\x00".join(map(str, numbers)).encode("ascii"))
+                # pydicom gives several numbers as a plain list, each tested alone: in the tuple's text, ", "
+                # parts them, which no needle searched here holds (only NUMBER_TEXT), so none spans two
+                joined.add(slot, str(numbers).encode("ascii"))
             joined.join()
             made = self._numbers[vr] = (joined, alone)
         return made
