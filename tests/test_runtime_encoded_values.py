@@ -152,6 +152,30 @@ def _pydicom_bytes(element: DataElement, charset: object) -> bytes:
 @given(st.sampled_from(_VRS), st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("AZaz09 ^\\.-_:é山=\x00")),
                                                            max_size=12)), st.sampled_from(_CHARSETS))
 def test_encoded_bytes_are_what_pydicom_writes_for_a_new_element(vr: str, value: str | None, charset: object) -> None:
+    _check_encoded(vr, value, charset)
+
+
+#: dates, times and date-times as a recipe or JITTER gives them: valid, nearly valid, several, odd lengths
+_TIMES = st.text(alphabet=st.sampled_from(list("0123456789.+-\\ ")), min_size=1, max_size=27) | st.sampled_from([
+    "20200131", "2020013", "20201301", "20200229", "235959", "2359", "235959.123456", "20181227235959.123456+0100",
+    "20181227235959.123456", "2018122723", "20200101-20201231", "20200101\\20200102", "246060"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["DA", "DT", "TM"]), _TIMES, st.sampled_from(["ISO_IR 6", "ISO_IR 100"]), st.booleans())
+def test_dates_and_times_are_encoded_as_pydicom_writes_them(vr: str, value: str, charset: str,
+                                                            conversion: bool) -> None:
+    actions._ENCODED.clear()
+    before, config.datetime_conversion = config.datetime_conversion, conversion
+    try:
+        _check_encoded(vr, value, charset)
+    finally:
+        config.datetime_conversion = before
+        actions._ENCODED.clear()
+
+
+def _check_encoded(vr: str, value: str | None, charset: object) -> None:
+    """encoded() gives what a new pydicom element holds and writes, or None where it must be such an element."""
     found = actions.encoded(vr, value, charset)  # type: ignore[arg-type]
     if value is not None and not value.isascii():
         assert found is None  # (ISO 2022 would encode it as ASCII bytes with escapes: not the same everywhere)

@@ -20,7 +20,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
 from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
-from pydicom.valuerep import PersonName
+from pydicom.valuerep import PersonName, validate_value
 
 from deidc.plan import ActionKind, Selector, SelectPrivate, SelectTag, Step, ValueDeidFunc
 from deidc.runtime.dates import NotADate, shift
@@ -180,6 +180,8 @@ _PLAIN_TEXT: Final = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", 
                                 "UT"})
 #: new values as pydicom writes them, by (VR, value, character set): (the bytes, the value pydicom's element holds)
 _ENCODED: dict[tuple[str, object, Charset], tuple[bytes, object] | None] = {}
+#: VRs whose element holds a text as it is, when pydicom does not convert dates and times
+_TIMES: Final = frozenset({"DA", "DT", "TM"})
 _ENCODED_MAX: Final = 4096
 
 
@@ -220,6 +222,16 @@ def encoded(vr: str, value: object, encodings: Charset) -> tuple[bytes, object] 
     if key in _ENCODED:
         return _ENCODED[key]
     found: tuple[bytes, object] | None = None
+    if vr in _TIMES and value and not config.datetime_conversion and "\\" not in value:  # (JITTER's, say)
+        # one date or time, which an element holds as the text itself: pydicom's validation alone, not an element
+        try:
+            validate_value(vr, value, config.RAISE)
+        except ValueError:
+            pass  # not valid: a new element will warn (or raise) as pydicom's settings say
+        else:
+            data = value.encode("ascii")  # type: ignore[union-attr]
+            found = (data + b" " if len(data) % 2 else data, value)
+        return _kept(key, found)
     try:
         element = DataElement(0x00100010, vr, value, validation_mode=config.RAISE)  # the tag plays no part here
     except ValueError:
@@ -238,6 +250,11 @@ def encoded(vr: str, value: object, encodings: Charset) -> tuple[bytes, object] 
             data = buffer.getvalue()[12 if vr in LONG_LENGTH_VRS else 8:]
         if data.isascii():
             found = (data, held)
+    return _kept(key, found)
+
+
+def _kept(key: tuple[str, object, Charset], found: tuple[bytes, object] | None) -> tuple[bytes, object] | None:
+    """Keep an answer of :func:`encoded` (the kept answers are forgotten when there are too many)."""
     if len(_ENCODED) >= _ENCODED_MAX:
         _ENCODED.clear()
     _ENCODED[key] = found
