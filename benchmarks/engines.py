@@ -160,9 +160,16 @@ def _batch(recipe: str, jobs: int) -> Loop:
 
     plan = DeidRecipe(recipe).plan
 
+    def options(out: str) -> BatchOptions:
+        """As ``deidc run -o OUT`` (no --record: the change records stay in the workers; older deidc: sent)."""
+        try:
+            return BatchOptions(output=out, variables=VARIABLES, change_rows=False)  # type: ignore[call-arg]
+        except TypeError:
+            return BatchOptions(output=out, variables=VARIABLES)
+
     def loop(files: list[tuple[str, str]], out: str, budget: float) -> tuple[int, int]:
         done = failed = 0
-        for result in run_batch(plan, files, BatchOptions(output=out, variables=VARIABLES), jobs=jobs):
+        for result in run_batch(plan, files, options(out), jobs=jobs):
             done += 1
             failed += not result.ok
             _first()

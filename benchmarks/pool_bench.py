@@ -79,7 +79,11 @@ def measure_one(corpus: str, recipe: str, jobs: int, limit: int | None, changes:
         start = time.perf_counter()
         first = None
         done = failed = records = 0
-        for result in run_batch(plan, iter(files), BatchOptions(output=out, variables=VARIABLES), jobs=jobs):
+        try:  # as deidc run: the change records are sent back only for --record (--changes here)
+            options = BatchOptions(output=out, variables=VARIABLES, change_rows=changes)
+        except TypeError:  # an older deidc.batch: always sent
+            options = BatchOptions(output=out, variables=VARIABLES)
+        for result in run_batch(plan, iter(files), options, jobs=jobs):
             if first is None:
                 first = time.perf_counter() - start
             done += 1

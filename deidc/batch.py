@@ -41,6 +41,9 @@ class BatchOptions:
     remove_private: bool = False  #: delete private elements first
     force: bool = False  #: read files without the DICM preamble
     record_values: bool = False  #: keep original values in the change record
+    #: send each file's change record back (:attr:`FileResult.change_rows`); without it, only the counts
+    #: (``deidc run`` needs the record only for ``--record`` and ``-vv``)
+    change_rows: bool = True
 
 
 #: the keys of a change's dict in :attr:`FileResult.changes`, in order ("before" only with record_values)
@@ -112,7 +115,7 @@ def process_file(plan: Plan, path: str, relative: str, options: BatchOptions, ma
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         return FileResult(path, False, code="DEID403", reason=f"{type(error).__name__}: {error}")
     counts = dict(Counter(result.changes.actions()))
-    rows = tuple(result.changes.rows(options.record_values))
+    rows = tuple(result.changes.rows(options.record_values)) if options.change_rows else ()
     if options.output is None:
         return FileResult(path, True, None, counts, change_rows=rows)
     target = os.path.join(options.output, relative)

@@ -312,7 +312,8 @@ def _process(plan: Plan, args: argparse.Namespace, inputs: Sequence[str], variab
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, total))
     options = BatchOptions(output=args.output, variables=variables, overwrite=args.overwrite, dry_run=args.dry_run,
                            strip_sequences=args.strip_sequences, remove_private=args.remove_private,
-                           force=args.force, record_values=args.record_values)
+                           force=args.force, record_values=args.record_values,
+                           change_rows=args.record is not None or args.verbose > 1)
     tally = Tally(dry_run=args.dry_run)
     bar = tqdm(total=total, file=sys.stderr, unit="file", disable=not sys.stderr.isatty(), dynamic_ncols=True)
     with _Record(args.record) as record, bar:

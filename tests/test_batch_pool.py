@@ -188,3 +188,17 @@ def test_outputs_do_not_depend_on_what_a_worker_saw_before(humans: list[str], tm
     again = process_file(plan, second, "used.dcm", BatchOptions(output=str(tmp_path)), used)
     assert fresh.ok and again.ok
     assert (tmp_path / "fresh.dcm").read_bytes() == (tmp_path / "used.dcm").read_bytes()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_batch_without_change_rows_sends_the_counts_only(plan: Plan, cookies: list[str], tmp_path: Path,
+                                                           jobs: int) -> None:
+    items = _copies(cookies, tmp_path / "in", 6)
+    with_rows = list(run_batch(plan, items, BatchOptions(output=str(tmp_path / "a"), variables=VARIABLES), jobs=jobs))
+    counts_only = list(run_batch(plan, items, BatchOptions(output=str(tmp_path / "b"), variables=VARIABLES,
+                                                           change_rows=False), jobs=jobs))
+    assert all(r.change_rows and sum(r.counts.values()) == len(r.change_rows) for r in with_rows)
+    assert [r.counts for r in counts_only] == [r.counts for r in with_rows]
+    assert all(r.change_rows == () and r.changes == () for r in counts_only)
+    assert sorted(p.read_bytes() for p in (tmp_path / "b").iterdir()) == sorted(
+        p.read_bytes() for p in (tmp_path / "a").iterdir())
