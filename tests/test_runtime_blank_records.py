@@ -14,6 +14,7 @@ import io
 
 import pydicom
 import pytest
+import test_runtime_remove
 from test_runtime_remove import CT, PATIENT_ID, SEQUENCE, WAYS, _plan, _run
 
 from deidc.runtime import Matcher, execute
@@ -23,25 +24,8 @@ TYPE_OF_ID = 0x00100022  # TypeOfPatientID, in both items of OtherPatientIDsSequ
 
 
 def _same_ways(body: str) -> tuple[pydicom.Dataset, list[tuple[object, ...]]]:
-    """Run a recipe every way; check they write the same and record the same; return the API's run.
-
-    (An old value of '' counts as None: an element blanked earlier in the run holds None when
-    the blank made a pydicom element, the API's way, and '' when it was put in as bytes, a
-    batch's way, which pydicom reads back as ''.)
-    """
-    written, changes, _ = _run(body, "api")
-    for way in WAYS:
-        again, changes_again, _ = _run(body, way)
-        assert again == written, way
-        if way == "batch":  # values are not kept: compare all but the old values
-            assert changes_again == [(*c[:3], None, c[4]) for c in changes], way
-        else:
-            assert [_blank_as_none(c) for c in changes_again] == [_blank_as_none(c) for c in changes], way
-    return written, changes
-
-
-def _blank_as_none(change: tuple[object, ...]) -> tuple[object, ...]:
-    return (*change[:3], None if change[3] == "" else change[3], change[4])
+    """``test_runtime_remove._same_ways``, an old value of '' counting as None (see there)."""
+    return test_runtime_remove._same_ways(body, blank_is_none=True)
 
 
 def test_a_batch_blanks_what_only_blanks_select_as_records() -> None:
