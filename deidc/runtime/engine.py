@@ -199,7 +199,7 @@ class _Run(RecordSteps):
                     bucket = buckets.get(position)
                     (self._bucket(position) if bucket is None else bucket).append(found)
                 continue
-            decided = found[2].decided  # a record: one that plain REMOVEs select goes in the first one's bucket
+            decided = found[2].decided  # a record plain REMOVEs and BLANKs select: in the first one's bucket
             if decided is not None and decided[1].steps:  # type: ignore[attr-defined]
                 position = decided[1].steps[0]  # type: ignore[attr-defined]  # (the steps are in order)
                 bucket = buckets.get(position)
